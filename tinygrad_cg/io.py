@@ -1,0 +1,67 @@
+"""Save and load a graph's parameters as ``.npz`` (no pickle), written atomically.
+
+The file maps each Variable's name to its array. ``load`` checks every name and shape before it
+changes anything, so a mismatched file leaves the graph as it was.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from .errors import GraphError, ShapeError
+from .graph import Graph
+
+
+def _variables_by_name(graph: Graph) -> dict:
+    by_name = {}
+    for v in graph.variables:
+        if v.name in by_name:
+            raise GraphError(f"two Variables are both named '{v.name}'; give them distinct names to save them")
+        by_name[v.name] = v
+    return by_name
+
+
+def save(path: str | os.PathLike, graph: Graph) -> Path:
+    """Write every Variable of ``graph`` to ``path`` (``.npz``): to a temporary file, then renamed.
+
+    A crash mid-write never leaves a truncated file under ``path``; an existing file is replaced
+    only once the new one is complete.
+    """
+    path = Path(path)
+    if path.suffix != ".npz":
+        path = path.with_name(path.name + ".npz")
+    arrays = {name: v.output for name, v in _variables_by_name(graph).items()}
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            np.savez(handle, **arrays)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load(path: str | os.PathLike, graph: Graph) -> None:
+    """Load parameters saved by ``save`` into ``graph``; names and shapes must match exactly."""
+    variables = _variables_by_name(graph)
+    with np.load(path, allow_pickle=False) as archive:
+        stored = {name: archive[name] for name in archive.files}
+    missing = sorted(set(variables) - set(stored))
+    unknown = sorted(set(stored) - set(variables))
+    if missing or unknown:
+        raise GraphError(f"{path}: parameter names do not match the graph (missing {missing}, unknown {unknown})")
+    for name, array in stored.items():
+        if array.shape != variables[name].output.shape:
+            raise ShapeError(
+                f"{path}: Variable '{name}' has shape {variables[name].output.shape} in the graph "
+                f"but {array.shape} in the file"
+            )
+    for name, array in stored.items():
+        variables[name].output = array.astype(graph.dtype)

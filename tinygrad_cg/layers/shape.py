@@ -1,0 +1,106 @@
+"""Layers that move numbers around without computing: reshape, flatten, concatenate.
+
+Their backward passes undo the move: delta is reshaped (or split) back to the input's layout.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from ..graph import Layer, Shape, dims_match, fmt_shape
+
+
+class Reshape(Layer):
+    """o = x reshaped to (N, *shape), the batch axis kept.   delta_x += delta reshaped back."""
+
+    def __init__(self, x: Layer, shape: Sequence[int], name: str | None = None):
+        self.target_shape = tuple(int(d) for d in shape)
+        super().__init__(x, name=name)
+
+    def infer_shape(self, x: Shape) -> Shape:
+        if len(x) == 0:
+            raise self.shape_error("input needs a batch axis")
+        features = x[1:]
+        if None not in features and math.prod(features) != math.prod(self.target_shape):
+            raise self.shape_error(
+                f"cannot reshape {fmt_shape(x)} to (N, {', '.join(map(str, self.target_shape))}): "
+                f"{math.prod(features)} features vs {math.prod(self.target_shape)}"
+            )
+        return (x[0], *self.target_shape)
+
+    def forward(self):
+        x = self.inputs[0].output
+        self.output = x.reshape((x.shape[0], *self.target_shape))
+
+    def backward(self):
+        x = self.inputs[0]
+        if x.needs_delta:
+            x.delta += self.delta.reshape(x.delta.shape)
+
+
+class Flatten(Layer):
+    """o = x reshaped to (N, prod of the other axes), e.g. NCHW -> (N, C*H*W)."""
+
+    def __init__(self, x: Layer, name: str | None = None):
+        super().__init__(x, name=name)
+
+    def infer_shape(self, x: Shape) -> Shape:
+        if len(x) == 0:
+            raise self.shape_error("input needs a batch axis")
+        features = x[1:]
+        return (x[0], None if None in features else math.prod(features))
+
+    def forward(self):
+        x = self.inputs[0].output
+        self.output = x.reshape(x.shape[0], -1)
+
+    def backward(self):
+        x = self.inputs[0]
+        if x.needs_delta:
+            x.delta += self.delta.reshape(x.delta.shape)
+
+
+class Concat(Layer):
+    """o = [x_1, x_2, ...] joined along ``axis`` (default 1, the feature axis).
+
+    All other axes must agree. delta_{x_i} += the slice of delta that x_i filled.
+    """
+
+    def __init__(self, inputs: Sequence[Layer], axis: int = 1, name: str | None = None):
+        if isinstance(inputs, Layer):
+            inputs = [inputs]
+        self.axis = axis
+        super().__init__(*inputs, name=name)
+
+    def infer_shape(self, *shapes: Shape) -> Shape:
+        if not shapes:
+            raise self.shape_error("needs at least one input")
+        rank = len(shapes[0])
+        if not -rank <= self.axis < rank:
+            raise self.shape_error(f"axis {self.axis} is out of range for rank {rank}")
+        axis = self.axis % rank
+        for shape in shapes:
+            if len(shape) != rank or not all(
+                dims_match(a, b) for i, (a, b) in enumerate(zip(shape, shapes[0], strict=True)) if i != axis
+            ):
+                raise self.shape_error(
+                    f"cannot join {', '.join(map(fmt_shape, shapes))} along axis {self.axis}: "
+                    "the other axes must agree"
+                )
+        sizes = [shape[axis] for shape in shapes]
+        joined = None if None in sizes else sum(sizes)
+        return (*shapes[0][:axis], joined, *shapes[0][axis + 1:])
+
+    def forward(self):
+        self.output = np.concatenate([inp.output for inp in self.inputs], axis=self.axis)
+
+    def backward(self):
+        start = 0
+        for inp in self.inputs:
+            size = inp.output.shape[self.axis]
+            if inp.needs_delta:
+                inp.delta += np.take(self.delta, np.arange(start, start + size), axis=self.axis)
+            start += size

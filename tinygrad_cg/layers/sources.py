@@ -1,0 +1,70 @@
+"""Source layers: the leaves of the graph. They have no inputs; their ``output`` comes from outside.
+
+- ``Input``: fed each step (``graph.forward({"x": X})``).
+- ``Variable``: a trainable parameter. Its ``output`` is the parameter array, its ``delta`` the
+  gradient d loss / d parameter after ``Graph.backward``; optimizers read ``delta`` and update ``output``.
+- ``Constant``: a fixed array that is never differentiated.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..errors import FeedError, GraphError
+from ..graph import Shape, Source, fmt_shape, shapes_match
+
+
+def _as_float_array(value: Any, owner: str) -> np.ndarray:
+    try:
+        array = np.array(value, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise GraphError(f"{owner}: value cannot be read as a float array ({exc})") from None
+    return array
+
+
+class Input(Source):
+    """A fed value, e.g. a batch of examples ``(N, n)`` or labels.
+
+    Args:
+        name: the feed key.
+        shape: optional declared shape, ``None`` for dimensions set by the feed (the batch), e.g.
+            ``(None, 30)``. Builders such as ``nn.affine`` read it to size their weights, and a feed
+            of another shape raises ``FeedError``.
+    """
+
+    def __init__(self, name: str, shape: Shape | None = None):
+        if not isinstance(name, str) or not name:
+            raise GraphError(f"Input needs a non-empty string name, got {name!r}")
+        super().__init__(name=name, shape=shape)
+
+    def set_value(self, value: Any, dtype: np.dtype) -> None:
+        """Store a fed array, cast to the graph's dtype, after checking it fits the declared shape."""
+        try:
+            array = np.asarray(value, dtype=dtype)
+        except (TypeError, ValueError) as exc:
+            raise FeedError(f"{self.describe()}: the fed value cannot be cast to {dtype} ({exc})") from None
+        if not shapes_match(self.shape, array.shape):
+            raise FeedError(
+                f"{self.describe()}: fed an array of shape {array.shape}, declared {fmt_shape(self.shape)}"
+            )
+        self.output = array
+
+
+class Variable(Source):
+    """A trainable parameter; the graph casts ``value`` to its dtype."""
+
+    def __init__(self, value: Any, name: str | None = None):
+        array = _as_float_array(value, f"Variable '{name}'")
+        super().__init__(name=name, shape=array.shape)
+        self.output = array
+
+
+class Constant(Source):
+    """A fixed array: part of the computation, never trained, never given a delta."""
+
+    def __init__(self, value: Any, name: str | None = None):
+        array = _as_float_array(value, f"Constant '{name}'")
+        super().__init__(name=name, shape=array.shape)
+        self.output = array
