@@ -13,13 +13,13 @@ and for reproducing "Failures of Gradient-Based Deep Learning" (Shalev-Shwartz, 
 Numba is imported only when a kernel first runs, so importing this package stays fast.
 """
 
-from . import diagnostics, errors, init, io, layers, nn
+from . import diagnostics, errors, init, io, layers, nn, optim
 from .errors import FeedError, GradientCheckError, GraphError, NonFiniteError, ShapeError
 from .graph import Graph, Layer
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Graph", "Layer", "layers", "nn", "init", "diagnostics", "io", "errors",
+    "Graph", "Layer", "layers", "nn", "optim", "init", "diagnostics", "io", "errors",
     "ShapeError", "FeedError", "GraphError", "NonFiniteError", "GradientCheckError",
 ]

@@ -1,0 +1,97 @@
+"""Per-coordinate adaptive methods: Adagrad, RMSprop, Adam, Adadelta (torch.optim's definitions)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+
+from ..layers.sources import Variable
+from .base import Optimizer, Schedule
+
+
+class Adagrad(Optimizer):
+    """Duchi et al. (2011):  G <- G + g^2,   w <- w - alpha g / (sqrt(G) + eps).
+
+    The slide writes sqrt(G + eps); torch (and this class) adds eps outside the root.
+    """
+
+    def __init__(self, params: Iterable[Variable], lr: float = 0.01, eps: float = 1e-10,
+                 weight_decay: float = 0.0, schedule: Schedule | None = None):
+        super().__init__(params, lr, weight_decay, schedule)
+        self.eps = eps
+
+    def update(self, param, grad, state, lr):
+        total = state.setdefault("sum", np.zeros_like(param))
+        total += grad * grad
+        param -= lr * grad / (np.sqrt(total) + self.eps)
+
+
+class RMSprop(Optimizer):
+    """Hinton (2012):  v <- rho v + (1 - rho) g^2,   w <- w - alpha g / (sqrt(v) + eps),  rho = alpha arg."""
+
+    def __init__(self, params: Iterable[Variable], lr: float = 0.01, alpha: float = 0.99, eps: float = 1e-8,
+                 weight_decay: float = 0.0, schedule: Schedule | None = None):
+        super().__init__(params, lr, weight_decay, schedule)
+        self.alpha, self.eps = alpha, eps
+
+    def update(self, param, grad, state, lr):
+        square_avg = state.setdefault("square_avg", np.zeros_like(param))
+        square_avg *= self.alpha
+        square_avg += (1 - self.alpha) * grad * grad
+        param -= lr * grad / (np.sqrt(square_avg) + self.eps)
+
+
+class Adam(Optimizer):
+    """Kingma & Ba (2015):
+
+        m <- b1 m + (1 - b1) g,   v <- b2 v + (1 - b2) g^2,
+        w <- w - alpha m_hat / (sqrt(v_hat) + eps),   m_hat = m / (1 - b1^t),  v_hat = v / (1 - b2^t).
+
+    Evaluated in torch's order (sqrt(v) / sqrt(1 - b2^t) + eps), so trajectories match torch.optim.Adam.
+    The paper's experiments use betas (0.9, 0.99) and eps 1e-5.
+    """
+
+    def __init__(self, params: Iterable[Variable], lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0.0, schedule: Schedule | None = None):
+        super().__init__(params, lr, weight_decay, schedule)
+        self.betas, self.eps = betas, eps
+
+    def update(self, param, grad, state, lr):
+        beta1, beta2 = self.betas
+        m = state.setdefault("exp_avg", np.zeros_like(param))
+        v = state.setdefault("exp_avg_sq", np.zeros_like(param))
+        state["step"] = step = state.get("step", 0) + 1
+        m *= beta1
+        m += (1 - beta1) * grad
+        v *= beta2
+        v += (1 - beta2) * grad * grad
+        denominator = np.sqrt(v) / np.sqrt(1 - beta2**step) + self.eps
+        param -= (lr / (1 - beta1**step)) * m / denominator
+
+
+class Adadelta(Optimizer):
+    """Zeiler (2012), as torch.optim.Adadelta:
+
+        v <- rho v + (1 - rho) g^2,
+        dx = sqrt(u + eps) / sqrt(v + eps) * g,
+        u <- rho u + (1 - rho) dx^2,
+        w <- w - alpha dx     (alpha = 1 is Zeiler's method, "no step length").
+
+    The slide writes (sqrt(u) + eps) / (sqrt(v) + eps); torch puts eps inside both roots.
+    """
+
+    def __init__(self, params: Iterable[Variable], lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6,
+                 weight_decay: float = 0.0, schedule: Schedule | None = None):
+        super().__init__(params, lr, weight_decay, schedule)
+        self.rho, self.eps = rho, eps
+
+    def update(self, param, grad, state, lr):
+        square_avg = state.setdefault("square_avg", np.zeros_like(param))
+        acc_delta = state.setdefault("acc_delta", np.zeros_like(param))
+        square_avg *= self.rho
+        square_avg += (1 - self.rho) * grad * grad
+        dx = np.sqrt(acc_delta + self.eps) / np.sqrt(square_avg + self.eps) * grad
+        acc_delta *= self.rho
+        acc_delta += (1 - self.rho) * dx * dx
+        param -= lr * dx

@@ -1,0 +1,100 @@
+"""The optimizer base class: a list of Variables, a learning rate, an optional schedule.
+
+An optimizer reads each Variable's ``delta`` (the gradient left by ``Graph.backward``) and updates
+its ``output`` (the parameter) in place. There is no ``zero_grad``: ``Graph.backward`` resets every
+delta itself. A Variable whose delta is ``None`` (not reached by backward) is skipped, as torch
+skips parameters without a gradient.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import numpy as np
+
+from ..errors import GraphError
+from ..layers.sources import Variable
+
+Schedule = Callable[[int], float]
+
+
+class Optimizer:
+    """Base class. Subclasses implement ``update(param, grad, state, lr)``, changing ``param`` in place.
+
+    Args:
+        params: the Variables to train (e.g. ``graph.variables``).
+        lr: the base learning rate alpha.
+        weight_decay: L2 penalty lambda, added to the gradient: g <- g + lambda w (as torch does).
+        schedule: a callable t -> factor; the learning rate at step t (from 0) is ``lr * schedule(t)``.
+    """
+
+    def __init__(self, params: Iterable[Variable], lr: float, weight_decay: float = 0.0,
+                 schedule: Schedule | None = None):
+        self.params = list(params)
+        for p in self.params:
+            if not isinstance(p, Variable):
+                raise GraphError(f"{type(self).__name__} trains Variable layers, got {p!r}")
+        if not self.params:
+            raise GraphError(f"{type(self).__name__} got no parameters to train")
+        if lr < 0 or weight_decay < 0:
+            raise ValueError(f"{type(self).__name__}: lr and weight_decay must be >= 0, got {lr}, {weight_decay}")
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.schedule = schedule
+        self.t = 0
+        self.state: list[dict[str, Any]] = [{} for _ in self.params]
+
+    @property
+    def current_lr(self) -> float:
+        """The learning rate the next ``step`` will use."""
+        return self.lr * (self.schedule(self.t) if self.schedule is not None else 1.0)
+
+    def step(self) -> None:
+        """Apply one update to every parameter that has a gradient."""
+        lr = self.current_lr
+        self.t += 1
+        for _index, param, grad, state in self.gradients():
+            self.update(param, grad, state, lr)
+
+    def gradients(self):
+        """(index, parameter array, gradient incl. weight decay, state) for each parameter with a delta."""
+        for index, (p, state) in enumerate(zip(self.params, self.state, strict=True)):
+            if p.delta is None:
+                continue
+            grad = p.delta if self.weight_decay == 0 else p.delta + self.weight_decay * p.output
+            yield index, p.output, grad, state
+
+    def update(self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any], lr: float) -> None:
+        raise NotImplementedError
+
+    # --- state ------------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """A deep copy of everything needed to continue identically: step count, buffers, schedule."""
+        return {
+            "t": self.t,
+            "state": copy.deepcopy(self.state),
+            "schedule": copy.deepcopy(getattr(self.schedule, "__dict__", None)),
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        if len(state["state"]) != len(self.params):
+            raise GraphError(
+                f"{type(self).__name__}: state has {len(state['state'])} parameter entries, "
+                f"optimizer has {len(self.params)}"
+            )
+        for p, entry in zip(self.params, state["state"], strict=True):
+            for key, value in entry.items():
+                if isinstance(value, np.ndarray) and value.shape != p.output.shape:
+                    raise GraphError(
+                        f"{type(self).__name__}: state '{key}' of '{p.name}' has shape {value.shape}, "
+                        f"parameter has {p.output.shape}"
+                    )
+        self.t = state["t"]
+        self.state = copy.deepcopy(state["state"])
+        if state.get("schedule") is not None and self.schedule is not None:
+            self.schedule.__dict__.update(copy.deepcopy(state["schedule"]))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(lr={self.lr}, {len(self.params)} parameters, step {self.t})"
