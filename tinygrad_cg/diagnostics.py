@@ -90,3 +90,32 @@ def gradcheck(
             f"{errors[worst]:.3g} > tol {tol:g} (all: {errors})"
         )
     return errors
+
+
+def gradient_variance(gradients: Iterable[np.ndarray]) -> tuple[float, float]:
+    """Var(H, F, w) = E_h || grad F_h(w) - E_h' grad F_h'(w) ||^2, estimated from one full gradient per
+    target h drawn at random from H (Theorem 1 of the paper bounds it by G^2 / |H|).
+
+    Returns (variance, standard error): the unbiased estimate
+        (1 / (m - 1)) sum_h ||g_h - g_mean||^2
+    and the standard error of that mean of squared distances (the estimate's own sampling noise).
+    """
+    G = np.array([np.asarray(g, dtype=np.float64).reshape(-1) for g in gradients])
+    m = G.shape[0]
+    if m < 2:
+        raise ValueError("gradient_variance needs gradients for at least two targets")
+    squared = np.square(G - G.mean(axis=0)).sum(axis=1) * (m / (m - 1))
+    return float(squared.mean()), float(squared.std(ddof=1) / np.sqrt(m))
+
+
+def full_gradient(graph: Graph, feeds: Iterable[Mapping[Any, Any]]) -> np.ndarray:
+    """The gradient of the loss averaged over several feeds (chunks of one large sample), flattened
+    over ``graph.variables``. With equal-size chunks this is the gradient on the whole sample."""
+    total, count = None, 0
+    for feed in feeds:
+        graph.forward(feed)
+        graph.backward()
+        flat = np.concatenate([v.delta.reshape(-1) for v in graph.variables]).astype(np.float64)
+        total = flat if total is None else total + flat
+        count += 1
+    return total / count

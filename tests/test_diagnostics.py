@@ -1,0 +1,54 @@
+import numpy as np
+import pytest
+
+import tinygrad_cg as cg
+from tinygrad_cg import diagnostics
+from tinygrad_cg import layers as L
+
+
+def test_gradient_variance_of_known_vectors():
+    grads = [np.array([1.0, 0.0]), np.array([-1.0, 0.0]), np.array([0.0, 2.0]), np.array([0.0, -2.0])]
+    variance, stderr = diagnostics.gradient_variance(grads)
+    # mean 0; squared distances 1, 1, 4, 4 -> mean 2.5, times m/(m-1) = 4/3
+    assert variance == pytest.approx(2.5 * 4 / 3)
+    assert stderr > 0
+    with pytest.raises(ValueError, match="at least two"):
+        diagnostics.gradient_variance([np.ones(3)])
+
+
+def test_full_gradient_over_chunks_equals_gradient_on_whole_sample():
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(64, 3)), rng.normal(size=(64, 1))
+    x_in, y_in = L.Input("x", shape=(None, 3)), L.Input("y", shape=(None, 1))
+    graph = cg.Graph(L.SquaredLoss(cg.nn.affine(x_in, 1, rng=0), y_in), dtype=np.float64)
+    whole = diagnostics.full_gradient(graph, [{"x": X, "y": y}])
+    chunked = diagnostics.full_gradient(graph, [{"x": X[i:i + 16], "y": y[i:i + 16]} for i in range(0, 64, 16)])
+    np.testing.assert_allclose(chunked, whole, rtol=1e-12)
+
+
+def test_gradcheck_catches_a_wrong_backward():
+    class WrongSquare(L.Square):
+        def backward(self):
+            x = self.inputs[0]
+            x.delta += 3 * x.output * self.delta  # should be 2
+
+    v = L.Variable(np.array([0.5, -1.0]), name="v")
+    with pytest.raises(cg.GradientCheckError, match="'v'"):
+        diagnostics.gradcheck(cg.Graph(L.Sum(WrongSquare(v))), {})
+
+
+def test_gradcheck_restores_dtype_and_values():
+    v = L.Variable(np.array([0.5, -1.0]), name="v")
+    graph = cg.Graph(L.Sum(L.Square(v)))
+    before = v.output.copy()
+    errors = diagnostics.gradcheck(graph, {})
+    assert errors["v"] < 1e-8
+    assert graph.dtype == np.float32 and v.output.dtype == np.float32 and np.array_equal(v.output, before)
+
+
+def test_gradcheck_of_inputs():
+    x = L.Input("x")
+    w = L.Variable(np.array([1.5, -0.5]), name="w")
+    graph = cg.Graph(L.Sum(L.Square(L.Multiply(w, x))))
+    errors = diagnostics.gradcheck(graph, {"x": np.array([0.3, 2.0])}, inputs=["x"])
+    assert set(errors) == {"w", "x"}

@@ -1,0 +1,47 @@
+"""Generators for the demos' distributions. Each takes a ``rng`` (Generator, seed or None)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .init import Rng, as_rng
+
+
+def random_subset(d: int, rng: Rng = None) -> np.ndarray:
+    """A boolean mask over d coordinates, each in with probability 1/2 (redrawn if empty).
+
+    The original experiment draws each coordinate with probability 1/2; an empty subset would make
+    the label the constant +1, so it is redrawn (this changes the distribution by 2^-d).
+    """
+    generator = as_rng(rng)
+    while True:
+        subset = generator.random(d) < 0.5
+        if subset.any():
+            return subset
+
+
+def parity(d: int, subset: np.ndarray | None = None, n: int = 128,
+           rng: Rng = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """n examples of the parity problem (paper Section 2).
+
+    x uniform on {-1, +1}^d; y = prod_{i in subset} x_i, a (n, 1) column of +-1.
+    Returns (X (n, d), y (n, 1), subset); pass the returned subset back to keep the target fixed.
+    """
+    generator = as_rng(rng)
+    subset = random_subset(d, generator) if subset is None else np.asarray(subset, dtype=bool)
+    if subset.shape != (d,):
+        raise ValueError(f"parity: subset must be a boolean mask of shape ({d},), got {subset.shape}")
+    X = generator.choice(np.array([-1.0, 1.0]), size=(n, d))
+    y = parity_labels(X, subset)
+    return X, y, subset
+
+
+def parity_labels(X: np.ndarray, subset: np.ndarray) -> np.ndarray:
+    """y = prod_{i in subset} x_i as a (n, 1) column."""
+    return np.prod(X[:, subset], axis=1, keepdims=True)
+
+
+def hypercube(d: int) -> np.ndarray:
+    """All 2^d points of {-1, +1}^d, as a (2^d, d) array (exact expectations for small d)."""
+    bits = (np.arange(2**d)[:, None] >> np.arange(d - 1, -1, -1)) & 1
+    return 2.0 * bits - 1.0
