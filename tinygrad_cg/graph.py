@@ -214,6 +214,17 @@ class Graph:
             else:
                 layer.needs_delta = any(inp.needs_delta for inp in layer.inputs)
 
+    def train(self, mode: bool = True) -> Graph:
+        """Switch layers with a training mode (BatchNorm) to training (True) or evaluation (False)."""
+        for layer in self.layers:
+            if hasattr(layer, "training"):
+                layer.training = mode
+        return self
+
+    def eval(self) -> Graph:
+        """Evaluation mode: BatchNorm uses its running statistics."""
+        return self.train(False)
+
     # --- the two passes ---------------------------------------------------------------------
     def forward(self, feed: Mapping[Any, Any] | None = None, trace: Callable[[str], Any] | None = None):
         """Compute every layer in order; return the first output's array.

@@ -66,3 +66,81 @@ def mlp(
         if i < len(sizes) - 1:
             h = activation(h)
     return h
+
+
+def _channels_and_size(x: Layer, what: str) -> tuple[int, int, int]:
+    if x.shape is None or len(x.shape) != 4 or None in x.shape[1:]:
+        raise GraphError(
+            f"{what}: needs images of known shape (N, C, H, W); {x.describe()} has shape {x.shape} "
+            "(declare it, e.g. L.Input('x', shape=(None, 1, 28, 28)))"
+        )
+    return x.shape[1], x.shape[2], x.shape[3]
+
+
+def conv2d(
+    x: Layer,
+    c_out: int,
+    kernel: int | tuple[int, int],
+    stride: int = 1,
+    padding: int | tuple[int, int] = 0,
+    *,
+    rng: initializers.Rng = None,
+    init: Initializer = initializers.truncated_normal,
+    name: str | None = None,
+) -> L.RowsToImages:
+    """A 2-D convolution wired as the lecture draws it: Im2Col -> Affine with the flattened kernel -> images.
+
+    x (N, C_in, H, W) -> (N, c_out, OH, OW); the kernel Variable K has shape (c_out, C_in, kh, kw)
+    (fan_in = C_in kh kw), the bias b shape (c_out,). ``padding="same"``-style: pass (k - 1) // 2.
+    """
+    c_in, _, _ = _channels_and_size(x, "nn.conv2d")
+    kh, kw = (kernel, kernel) if isinstance(kernel, int) else kernel
+    rng = initializers.as_rng(rng)
+    K = L.Variable(init((c_out, c_in, kh, kw), rng))
+    b = L.Variable(initializers.zeros((c_out,)))
+    prefix = name or f"conv_{K.creation_index}"
+    K.name, b.name = f"{prefix}.K", f"{prefix}.b"
+    cols = L.Im2Col(x, kh, kw, stride, padding, name=f"{prefix}.im2col")
+    rows = L.Affine(cols, L.FlattenKernel(K, name=f"{prefix}.Wm"), b, name=f"{prefix}.affine")
+    oh, ow = cols.out_hw
+    return L.RowsToImages(rows, oh, ow, name=prefix)
+
+
+def conv1d(
+    x: Layer,
+    c_out: int,
+    kernel: int,
+    stride: int = 1,
+    padding: int = 0,
+    *,
+    rng: initializers.Rng = None,
+    init: Initializer = initializers.truncated_normal,
+    name: str | None = None,
+) -> L.Reshape:
+    """1-D convolution, the H = 1 case of conv2d: x (N, C_in, length) -> (N, c_out, OL)."""
+    if x.shape is None or len(x.shape) != 3 or None in x.shape[1:]:
+        raise GraphError(f"nn.conv1d: needs (N, C, length) of known C and length; {x.describe()} has {x.shape}")
+    c_in, length = x.shape[1], x.shape[2]
+    images = L.Reshape(x, (c_in, 1, length))
+    conv = conv2d(images, c_out, (1, kernel), stride, (0, padding), rng=rng, init=init, name=name)
+    return L.Reshape(conv, (c_out, conv.shape[3]))
+
+
+def batch_norm(x: Layer, momentum: float = 0.1, eps: float = 1e-5, name: str | None = None) -> L.BatchNorm:
+    """BatchNorm with gamma = 1, beta = 0 Variables over x's feature (or channel) axis."""
+    features = feature_size(x, "nn.batch_norm") if x.shape is not None and len(x.shape) == 2 \
+        else _channels_and_size(x, "nn.batch_norm")[0]
+    gamma, beta = L.Variable(np.ones(features)), L.Variable(np.zeros(features))
+    layer = L.BatchNorm(x, gamma, beta, momentum, eps, name=name)
+    gamma.name, beta.name = f"{layer.name}.gamma", f"{layer.name}.beta"
+    return layer
+
+
+def lenet(x: Layer, n_out: int, *, rng: initializers.Rng = None) -> Layer:
+    """The lecture's LeNet for MNIST: Conv(5x5, 20) -> MaxPool(2) -> Conv(5x5, 50) -> MaxPool(2)
+    -> Affine(500) -> ReLU -> Affine(n_out). For x (N, 1, 28, 28): 24 -> 12 -> 8 -> 4, 800 features."""
+    rng = initializers.as_rng(rng)
+    h = L.MaxPool2D(conv2d(x, 20, 5, rng=rng, name="conv1"), 2)
+    h = L.MaxPool2D(conv2d(h, 50, 5, rng=rng, name="conv2"), 2)
+    h = L.ReLU(affine(L.Flatten(h), 500, rng=rng, name="fc1"))
+    return affine(h, n_out, rng=rng, name="fc2")

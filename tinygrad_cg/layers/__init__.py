@@ -6,7 +6,10 @@ Each layer is a small class: a docstring with its formula and shapes, ``forward`
 from .activations import ReLU, Sigmoid, Tanh
 from .affine import Affine
 from .arithmetic import Add, MatMul, Mean, Multiply, Square, Subtract, Sum
+from .conv import FlattenKernel, Im2Col, RowsToImages
 from .losses import HingeLoss, LogisticLoss, SoftmaxCrossEntropy, SquaredLoss
+from .normalization import BatchNorm
+from .pooling import AvgPool2D, MaxPool2D
 from .shape import Concat, Flatten, Reshape
 from .sources import Constant, Input, Variable
 
@@ -17,4 +20,5 @@ __all__ = [
     "ReLU", "Sigmoid", "Tanh",
     "SquaredLoss", "HingeLoss", "LogisticLoss", "SoftmaxCrossEntropy",
     "Reshape", "Flatten", "Concat",
+    "Im2Col", "FlattenKernel", "RowsToImages", "MaxPool2D", "AvgPool2D", "BatchNorm",
 ]

@@ -1,0 +1,122 @@
+"""Numba kernels equal the NumPy references on random shapes, strides and paddings; dispatch works."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tinygrad_cg import kernels
+from tinygrad_cg.kernels import reference as R
+
+pytest.importorskip("numba")
+from tinygrad_cg.kernels import numba_kernels as N  # noqa: E402
+
+few = settings(max_examples=25, deadline=None)
+
+
+@st.composite
+def conv_case(draw):
+    kh, kw = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    stride = draw(st.integers(1, 3))
+    ph, pw = draw(st.integers(0, 2)), draw(st.integers(0, 2))
+    oh, ow = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    # choose H, W so that the windows tile: H + 2 ph - kh = (oh - 1) stride
+    h, w = (oh - 1) * stride + kh - 2 * ph, (ow - 1) * stride + kw - 2 * pw
+    if h < 1 or w < 1:
+        h, w, ph, pw = (oh - 1) * stride + kh, (ow - 1) * stride + kw, 0, 0
+    n, c = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    dtype = draw(st.sampled_from([np.float32, np.float64]))
+    return (n, c, h, w), kh, kw, stride, (ph, pw), dtype, draw(st.integers(0, 2**31 - 1))
+
+
+@few
+@given(conv_case())
+def test_im2col_and_col2im_agree(case):
+    shape, kh, kw, stride, padding, dtype, seed = case
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=shape).astype(dtype)
+    cols = R.im2col(x, kh, kw, stride, padding)
+    np.testing.assert_array_equal(N.im2col(x, kh, kw, stride, padding), cols)
+    delta = rng.normal(size=cols.shape).astype(dtype)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(N.col2im(delta, shape, kh, kw, stride, padding),
+                               R.col2im(delta, shape, kh, kw, stride, padding), rtol=tol, atol=tol)
+
+
+@few
+@given(conv_case())
+def test_col2im_is_the_adjoint_of_im2col(case):
+    """<im2col(x), D> = <x, col2im(D)>: the backward pass is the transpose of the forward map."""
+    shape, kh, kw, stride, padding, _, seed = case
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=shape)
+    cols = R.im2col(x, kh, kw, stride, padding)
+    D = rng.normal(size=cols.shape)
+    assert np.sum(cols * D) == pytest.approx(np.sum(x * R.col2im(D, shape, kh, kw, stride, padding)))
+
+
+def test_col2im_sums_overlapping_windows():
+    x_shape = (1, 1, 3, 3)
+    cols = np.ones((4, 4))  # 2x2 windows, stride 1: the centre is in all four
+    expected = np.array([[1, 2, 1], [2, 4, 2], [1, 2, 1]], dtype=float)
+    for impl in (R, N):
+        np.testing.assert_array_equal(impl.col2im(cols, x_shape, 2, 2, 1, 0)[0, 0], expected)
+
+
+@few
+@given(n=st.integers(1, 3), c=st.integers(1, 3), k=st.integers(1, 3), stride=st.integers(1, 3),
+       oh=st.integers(1, 4), ow=st.integers(1, 4), seed=st.integers(0, 2**31 - 1),
+       integers=st.booleans())
+def test_pooling_kernels_agree(n, c, k, stride, oh, ow, seed, integers):
+    rng = np.random.default_rng(seed)
+    shape = (n, c, (oh - 1) * stride + k, (ow - 1) * stride + k)
+    # small integers make ties common: both must route to the same (first) maximum
+    x = rng.integers(0, 3, size=shape).astype(float) if integers else rng.normal(size=shape)
+    out_r, arg_r = R.maxpool_forward(x, k, stride)
+    out_n, arg_n = N.maxpool_forward(x, k, stride)
+    np.testing.assert_array_equal(out_n, out_r)
+    np.testing.assert_array_equal(arg_n, arg_r)
+    delta = rng.normal(size=out_r.shape)
+    np.testing.assert_allclose(N.maxpool_backward(delta, arg_n, shape, k, stride),
+                               R.maxpool_backward(delta, arg_r, shape, k, stride), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(N.avgpool_forward(x, k, stride), R.avgpool_forward(x, k, stride), rtol=1e-12)
+    np.testing.assert_allclose(N.avgpool_backward(delta, shape, k, stride),
+                               R.avgpool_backward(delta, shape, k, stride), rtol=1e-12, atol=1e-12)
+
+
+def test_max_pool_ties_go_to_the_first_maximum():
+    x = np.zeros((1, 1, 2, 2))
+    for impl in (R, N):
+        out, argmax = impl.maxpool_forward(x, 2, 2)
+        assert argmax[0, 0, 0, 0] == 0
+        grad = impl.maxpool_backward(np.ones((1, 1, 1, 1)), argmax, x.shape, 2, 2)
+        np.testing.assert_array_equal(grad[0, 0], [[1, 0], [0, 0]])
+
+
+@few
+@given(m=st.integers(1, 20), k=st.integers(1, 20), n=st.integers(1, 20), seed=st.integers(0, 2**31 - 1))
+def test_matmul_agrees_with_blas(m, k, n, seed):
+    rng = np.random.default_rng(seed)
+    a, b = rng.normal(size=(m, k)), rng.normal(size=(k, n))
+    np.testing.assert_allclose(N.matmul(a, b), R.matmul(a, b), rtol=1e-12, atol=1e-12)
+
+
+def test_backend_selection(monkeypatch):
+    monkeypatch.setenv("TINYGRAD_CG_KERNELS", "numpy")
+    assert kernels.backend() == "numpy" and kernels.implementation() is R
+    monkeypatch.setenv("TINYGRAD_CG_KERNELS", "numba")
+    assert kernels.backend() == "numba" and kernels.implementation() is N
+    monkeypatch.setenv("TINYGRAD_CG_KERNELS", "cuda")
+    with pytest.raises(ValueError, match="TINYGRAD_CG_KERNELS"):
+        kernels.backend()
+
+
+def test_importing_the_package_does_not_import_numba():
+    code = "import sys, tinygrad_cg; import tinygrad_cg.layers; print('numba' in sys.modules)"
+    env = dict(os.environ, TINYGRAD_CG_KERNELS="numba")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert out.stdout.strip() == "False"

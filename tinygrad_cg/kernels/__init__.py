@@ -1,0 +1,70 @@
+"""Kernels for the hot loops: im2col / col2im, max and average pooling, matmul.
+
+Each has a NumPy reference (``reference.py``) and a Numba version (``numba_kernels.py``) with the
+same results. ``backend()`` picks one: the environment variable ``TINYGRAD_CG_KERNELS=numba|numpy``,
+by default numba when it can be imported. Numba is imported on the first kernel call, never on
+``import tinygrad_cg``.
+
+Matrix products in the layers go to BLAS (``np.matmul``): ``benchmarks/kernels.py`` measures the
+Numba matmul against it, and BLAS wins on every shape the demos use (see benchmarks/README.md).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from types import ModuleType
+
+from . import reference
+
+_loaded: dict[str, ModuleType] = {"numpy": reference}
+
+
+def backend() -> str:
+    """'numba' or 'numpy', from TINYGRAD_CG_KERNELS (default: numba if installed)."""
+    choice = os.environ.get("TINYGRAD_CG_KERNELS", "").strip().lower()
+    if choice not in ("", "numba", "numpy"):
+        raise ValueError(f"TINYGRAD_CG_KERNELS must be 'numba' or 'numpy', got {choice!r}")
+    if choice == "numpy":
+        return "numpy"
+    if choice == "numba" or importlib.util.find_spec("numba") is not None:
+        return "numba"
+    return "numpy"
+
+
+def implementation(name: str | None = None) -> ModuleType:
+    """The kernel module of backend ``name`` (default: ``backend()``), importing Numba on first use."""
+    name = name or backend()
+    if name not in _loaded:
+        from . import numba_kernels
+
+        _loaded[name] = numba_kernels
+    return _loaded[name]
+
+
+def im2col(x, kh, kw, stride=1, padding=0):
+    return implementation().im2col(x, kh, kw, stride, padding)
+
+
+def col2im(cols, x_shape, kh, kw, stride=1, padding=0):
+    return implementation().col2im(cols, x_shape, kh, kw, stride, padding)
+
+
+def maxpool_forward(x, k, stride):
+    return implementation().maxpool_forward(x, k, stride)
+
+
+def maxpool_backward(delta, argmax, x_shape, k, stride):
+    return implementation().maxpool_backward(delta, argmax, x_shape, k, stride)
+
+
+def avgpool_forward(x, k, stride):
+    return implementation().avgpool_forward(x, k, stride)
+
+
+def avgpool_backward(delta, x_shape, k, stride):
+    return implementation().avgpool_backward(delta, x_shape, k, stride)
+
+
+def matmul(a, b):
+    return implementation().matmul(a, b)

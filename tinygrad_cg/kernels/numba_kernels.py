@@ -1,0 +1,184 @@
+"""Numba versions of the kernels in ``reference.py`` (same layouts, same results).
+
+Imported only when the numba backend is first used, so ``import tinygrad_cg`` never pays for Numba.
+Each kernel is compiled once per dtype and cached on disk (``cache=True``); the loops run in
+parallel over the batch (``prange``), so every thread writes only its own images: no races in the
+scatter-adds of col2im and the pooling backward passes.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+from numba import prange
+
+from .reference import output_size, pair
+
+jit = numba.njit(cache=True, parallel=True, fastmath=False)
+
+
+@jit
+def _im2col(x, kh, kw, stride, ph, pw, oh, ow, cols):
+    n, c, h, w = x.shape
+    for b in prange(n):
+        for oy in range(oh):
+            for ox in range(ow):
+                row = (b * oh + oy) * ow + ox
+                for ch in range(c):
+                    for i in range(kh):
+                        y = oy * stride - ph + i
+                        for j in range(kw):
+                            xx = ox * stride - pw + j
+                            col = (ch * kh + i) * kw + j
+                            if 0 <= y < h and 0 <= xx < w:
+                                cols[row, col] = x[b, ch, y, xx]
+                            else:
+                                cols[row, col] = 0
+
+
+@jit
+def _col2im(cols, kh, kw, stride, ph, pw, oh, ow, out):
+    n, c, h, w = out.shape
+    for b in prange(n):
+        out[b] = 0
+        for oy in range(oh):
+            for ox in range(ow):
+                row = (b * oh + oy) * ow + ox
+                for ch in range(c):
+                    for i in range(kh):
+                        y = oy * stride - ph + i
+                        if y < 0 or y >= h:
+                            continue
+                        for j in range(kw):
+                            xx = ox * stride - pw + j
+                            if 0 <= xx < w:
+                                out[b, ch, y, xx] += cols[row, (ch * kh + i) * kw + j]
+
+
+@jit
+def _maxpool_forward(x, k, stride, oh, ow, out, argmax):
+    n, c = x.shape[0], x.shape[1]
+    for b in prange(n):
+        for ch in range(c):
+            for oy in range(oh):
+                for ox in range(ow):
+                    best = x[b, ch, oy * stride, ox * stride]
+                    where = 0
+                    for i in range(k):
+                        for j in range(k):
+                            value = x[b, ch, oy * stride + i, ox * stride + j]
+                            if value > best:  # strict: the first maximum wins ties
+                                best = value
+                                where = i * k + j
+                    out[b, ch, oy, ox] = best
+                    argmax[b, ch, oy, ox] = where
+
+
+@jit
+def _maxpool_backward(delta, argmax, k, stride, grad):
+    n, c, oh, ow = delta.shape
+    for b in prange(n):
+        grad[b] = 0
+        for ch in range(c):
+            for oy in range(oh):
+                for ox in range(ow):
+                    where = argmax[b, ch, oy, ox]
+                    grad[b, ch, oy * stride + where // k, ox * stride + where % k] += delta[b, ch, oy, ox]
+
+
+@jit
+def _avgpool_forward(x, k, stride, oh, ow, out):
+    n, c = x.shape[0], x.shape[1]
+    scale = 1.0 / (k * k)
+    for b in prange(n):
+        for ch in range(c):
+            for oy in range(oh):
+                for ox in range(ow):
+                    total = 0.0
+                    for i in range(k):
+                        for j in range(k):
+                            total += x[b, ch, oy * stride + i, ox * stride + j]
+                    out[b, ch, oy, ox] = total * scale
+
+
+@jit
+def _avgpool_backward(delta, k, stride, grad):
+    n, c, oh, ow = delta.shape
+    scale = 1.0 / (k * k)
+    for b in prange(n):
+        grad[b] = 0
+        for ch in range(c):
+            for oy in range(oh):
+                for ox in range(ow):
+                    share = delta[b, ch, oy, ox] * scale
+                    for i in range(k):
+                        for j in range(k):
+                            grad[b, ch, oy * stride + i, ox * stride + j] += share
+
+
+@jit
+def _matmul(a, b, out):
+    m, kk = a.shape
+    n = b.shape[1]
+    for r in prange(m):
+        for col in range(n):
+            out[r, col] = 0
+        for p in range(kk):
+            scale = a[r, p]
+            for col in range(n):
+                out[r, col] += scale * b[p, col]
+
+
+# --- the same signatures as reference.py ----------------------------------------------------------
+
+def im2col(x, kh, kw, stride=1, padding=0):
+    n, c, h, w = x.shape
+    ph, pw = pair(padding)
+    oh, ow = output_size(h, kh, stride, ph), output_size(w, kw, stride, pw)
+    cols = np.empty((n * oh * ow, c * kh * kw), dtype=x.dtype)
+    _im2col(np.ascontiguousarray(x), kh, kw, stride, ph, pw, oh, ow, cols)
+    return cols
+
+
+def col2im(cols, x_shape, kh, kw, stride=1, padding=0):
+    n, c, h, w = x_shape
+    ph, pw = pair(padding)
+    oh, ow = output_size(h, kh, stride, ph), output_size(w, kw, stride, pw)
+    out = np.empty(x_shape, dtype=cols.dtype)
+    _col2im(np.ascontiguousarray(cols), kh, kw, stride, ph, pw, oh, ow, out)
+    return out
+
+
+def maxpool_forward(x, k, stride):
+    n, c, h, w = x.shape
+    oh, ow = output_size(h, k, stride, 0), output_size(w, k, stride, 0)
+    out = np.empty((n, c, oh, ow), dtype=x.dtype)
+    argmax = np.empty((n, c, oh, ow), dtype=np.int32)
+    _maxpool_forward(np.ascontiguousarray(x), k, stride, oh, ow, out, argmax)
+    return out, argmax
+
+
+def maxpool_backward(delta, argmax, x_shape, k, stride):
+    grad = np.empty(x_shape, dtype=delta.dtype)
+    _maxpool_backward(np.ascontiguousarray(delta), argmax, k, stride, grad)
+    return grad
+
+
+def avgpool_forward(x, k, stride):
+    n, c, h, w = x.shape
+    oh, ow = output_size(h, k, stride, 0), output_size(w, k, stride, 0)
+    out = np.empty((n, c, oh, ow), dtype=x.dtype)
+    _avgpool_forward(np.ascontiguousarray(x), k, stride, oh, ow, out)
+    return out
+
+
+def avgpool_backward(delta, x_shape, k, stride):
+    grad = np.empty(x_shape, dtype=delta.dtype)
+    _avgpool_backward(np.ascontiguousarray(delta), k, stride, grad)
+    return grad
+
+
+def matmul(a, b):
+    out = np.empty((a.shape[0], b.shape[1]), dtype=np.result_type(a, b))
+    _matmul(np.ascontiguousarray(a), np.ascontiguousarray(b), out)
+    return out
