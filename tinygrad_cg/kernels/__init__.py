@@ -5,8 +5,9 @@ same results. ``backend()`` picks one: the environment variable ``TINYGRAD_CG_KE
 by default numba when it can be imported. Numba is imported on the first kernel call, never on
 ``import tinygrad_cg``.
 
-Matrix products in the layers go to BLAS (``np.matmul``): ``benchmarks/kernels.py`` measures the
-Numba matmul against it, and BLAS wins on every shape the demos use (see benchmarks/README.md).
+Matrix products in the layers go through ``matmul`` below: BLAS (``np.matmul``), except outer
+products. ``benchmarks/kernels.py`` measures each backend's own matmul against BLAS on the demos'
+shapes (see benchmarks/README.md for which wins).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from __future__ import annotations
 import importlib.util
 import os
 from types import ModuleType
+
+import numpy as np
 
 from . import reference
 
@@ -66,5 +69,10 @@ def avgpool_backward(delta, x_shape, k, stride):
     return implementation().avgpool_backward(delta, x_shape, k, stride)
 
 
-def matmul(a, b):
-    return implementation().matmul(a, b)
+def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a @ b for the layers: BLAS, except the outer product (inner dimension 1), which is an
+    elementwise broadcast product, several times faster than BLAS's gemm for that shape
+    (``benchmarks/kernels.py``). The backends' own ``matmul`` are compared there too."""
+    if a.ndim == 2 and a.shape[1] == 1 and b.ndim == 2:
+        return a * b
+    return a @ b

@@ -1,12 +1,14 @@
 """Numba versions of the kernels in ``reference.py`` (same layouts, same results).
 
 Imported only when the numba backend is first used, so ``import tinygrad_cg`` never pays for Numba.
-Each kernel is compiled once per dtype and cached on disk (``cache=True``); the loops run in
-parallel over the batch (``prange``), so every thread writes only its own images: no races in the
-scatter-adds of col2im and the pooling backward passes.
+Each kernel is compiled once per dtype and cached on disk (``cache=True``). The outer loop is over
+the batch (``prange``, parallel when enabled below), so every thread would write only its own
+images: no races in the scatter-adds of col2im and the pooling backward passes.
 """
 
 from __future__ import annotations
+
+import os
 
 import numba
 import numpy as np
@@ -14,7 +16,12 @@ from numba import prange
 
 from .reference import output_size, pair
 
-jit = numba.njit(cache=True, parallel=True, fastmath=False)
+# Serial by default: in a training step these kernels alternate with BLAS calls, and on 2 cores
+# Numba's thread pool and OpenBLAS's fight over the cores (benchmarks/lenet_step.py measured a
+# LeNet step 1.6x slower with parallel kernels). TINYGRAD_CG_NUMBA_PARALLEL=1 turns prange on.
+PARALLEL = os.environ.get("TINYGRAD_CG_NUMBA_PARALLEL", "0") == "1"
+
+jit = numba.njit(cache=True, parallel=PARALLEL, fastmath=False)
 
 
 @jit
@@ -24,16 +31,22 @@ def _im2col(x, kh, kw, stride, ph, pw, oh, ow, cols):
         for oy in range(oh):
             for ox in range(ow):
                 row = (b * oh + oy) * ow + ox
+                x0 = ox * stride - pw
+                j_lo, j_hi = max(0, -x0), min(kw, w - x0)  # the kernel columns that land inside the image
                 for ch in range(c):
                     for i in range(kh):
                         y = oy * stride - ph + i
-                        for j in range(kw):
-                            xx = ox * stride - pw + j
-                            col = (ch * kh + i) * kw + j
-                            if 0 <= y < h and 0 <= xx < w:
-                                cols[row, col] = x[b, ch, y, xx]
-                            else:
-                                cols[row, col] = 0
+                        base = (ch * kh + i) * kw
+                        if y < 0 or y >= h:
+                            for j in range(kw):
+                                cols[row, base + j] = 0
+                            continue
+                        for j in range(j_lo):
+                            cols[row, base + j] = 0
+                        for j in range(j_lo, j_hi):
+                            cols[row, base + j] = x[b, ch, y, x0 + j]
+                        for j in range(j_hi, kw):
+                            cols[row, base + j] = 0
 
 
 @jit
@@ -44,15 +57,16 @@ def _col2im(cols, kh, kw, stride, ph, pw, oh, ow, out):
         for oy in range(oh):
             for ox in range(ow):
                 row = (b * oh + oy) * ow + ox
+                x0 = ox * stride - pw
+                j_lo, j_hi = max(0, -x0), min(kw, w - x0)
                 for ch in range(c):
                     for i in range(kh):
                         y = oy * stride - ph + i
                         if y < 0 or y >= h:
                             continue
-                        for j in range(kw):
-                            xx = ox * stride - pw + j
-                            if 0 <= xx < w:
-                                out[b, ch, y, xx] += cols[row, (ch * kh + i) * kw + j]
+                        base = (ch * kh + i) * kw
+                        for j in range(j_lo, j_hi):
+                            out[b, ch, y, x0 + j] += cols[row, base + j]
 
 
 @jit

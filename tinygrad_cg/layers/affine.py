@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .. import kernels
 from ..graph import Layer, Shape, dims_match, fmt_shape
 
 
@@ -29,15 +30,15 @@ class Affine(Layer):
 
     def forward(self):
         x, W, b = self.inputs
-        out = x.output @ W.output
+        out = kernels.matmul(x.output, W.output)
         out += b.output
         self.output = out
 
     def backward(self):
         x, W, b = self.inputs
         if x.needs_delta:
-            x.delta += self.delta @ W.output.T
+            x.delta += kernels.matmul(self.delta, W.output.T)
         if W.needs_delta:
-            W.delta += x.output.T @ self.delta
+            W.delta += kernels.matmul(x.output.T, self.delta)
         if b.needs_delta:
             b.delta += self.delta.sum(axis=0)

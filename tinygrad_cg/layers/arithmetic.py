@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import kernels
 from ..graph import Layer, Shape, fmt_shape, shapes_match
 
 
@@ -114,14 +115,14 @@ class MatMul(Layer):
 
     def forward(self):
         a, b = self.inputs
-        self.output = a.output @ b.output
+        self.output = kernels.matmul(a.output, b.output)
 
     def backward(self):
         a, b = self.inputs
         if a.needs_delta:
-            a.delta += self.delta @ b.output.T
+            a.delta += kernels.matmul(self.delta, b.output.T)
         if b.needs_delta:
-            b.delta += a.output.T @ self.delta
+            b.delta += kernels.matmul(a.output.T, self.delta)
 
 
 class Sum(Layer):
