@@ -19,10 +19,10 @@ for shape, k in (((40, 1, 28, 28), 5), ((40, 20, 12, 12), 5), ((200, 1, 28, 28),
     pad = 2 if shape[0] == 200 else 0  # the e2e demo's 'same' convs
     cols = R.im2col(x, k, k, 1, pad)
     times = median_times({
-        "numpy im2col": lambda x=x, pad=pad: R.im2col(x, k, k, 1, pad),
-        "numba im2col": lambda x=x, pad=pad: N.im2col(x, k, k, 1, pad),
-        "numpy col2im": lambda cols=cols, pad=pad: R.col2im(cols, x.shape, k, k, 1, pad),
-        "numba col2im": lambda cols=cols, pad=pad: N.col2im(cols, x.shape, k, k, 1, pad),
+        "numpy im2col": lambda x=x, k=k, pad=pad: R.im2col(x, k, k, 1, pad),
+        "numba im2col": lambda x=x, k=k, pad=pad: N.im2col(x, k, k, 1, pad),
+        "numpy col2im": lambda x=x, k=k, cols=cols, pad=pad: R.col2im(cols, x.shape, k, k, 1, pad),
+        "numba col2im": lambda x=x, k=k, cols=cols, pad=pad: N.col2im(cols, x.shape, k, k, 1, pad),
     }, rounds=9, block=10)
     both_np = times["numpy im2col"] + times["numpy col2im"]
     both_nb = times["numba im2col"] + times["numba col2im"]
