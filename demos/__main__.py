@@ -12,6 +12,7 @@ from demos.common import write_report
 DEMOS = {
     "parity": "demos.parity",
     "optimizers": "demos.optimizers",
+    "flat_activations": "demos.flat_activations",
 }
 
 

@@ -45,3 +45,31 @@ def hypercube(d: int) -> np.ndarray:
     """All 2^d points of {-1, +1}^d, as a (2^d, d) array (exact expectations for small d)."""
     bits = (np.arange(2**d)[:, None] >> np.arange(d - 1, -1, -1)) & 1
     return 2.0 * bits - 1.0
+
+
+STEP_OFFSETS = np.union1d(np.arange(-100, 100, 5), [-5, -4, -3, -2, -1, -0.2, 0, 0.1, 0.15, 0.175, 1, 2, 3, 4, 5])
+"""The flat-activation experiment's step grid, relative to b*: {-100, -95, ..., 95} joined with the fine
+steps near 0 (REPRODUCTION.md section 4)."""
+
+
+def step_grid(b_star: float) -> np.ndarray:
+    """Z = b* + STEP_OFFSETS, sorted."""
+    return b_star + STEP_OFFSETS
+
+
+def step_function(p: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    """u(p) = the largest z in the grid with z <= p (the grid's first value below it)."""
+    return grid[np.maximum(np.searchsorted(grid, p, side="right") - 1, 0)]
+
+
+def step_targets(n: int, w_star: np.ndarray, b_star: float,
+                 rng: Rng = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """n examples of the flat-activation target: x ~ N(0, I_N) / N, p* = <w*, x> + b*, y = u(p*).
+
+    Returns (X (n, N), y (n, 1), p* (n, 1)); draw w* ~ N(0, I_N), b* ~ N(0, 1) once per run.
+    """
+    generator = as_rng(rng)
+    dim = len(w_star)
+    X = generator.standard_normal((n, dim)) / dim
+    p_star = X @ w_star[:, None] + b_star
+    return X, step_function(p_star, step_grid(b_star)), p_star

@@ -57,3 +57,58 @@ class Tanh(Elementwise):
         x = self.inputs[0]
         if x.needs_delta:
             x.delta += self.delta * (1 - self.output**2)
+
+
+class Step(Elementwise):
+    """A fixed piecewise-constant activation u (the paper's "flat activation"):
+
+        u(x) = values[i]  for  thresholds[i-1] <= x < thresholds[i]   (i = 0..K, with t_0 = -inf, t_{K+1} = +inf)
+
+    ``thresholds`` (K,) sorted, ``values`` (K+1,). Its true derivative is 0 almost everywhere, so
+    gradient descent through it cannot move anything upstream. ``backward`` picks what is passed back:
+
+    - ``"gradient"``: the true derivative, 0 (nothing reaches the inputs).
+    - ``"identity"``: delta unchanged, i.e. u' replaced by 1 - the paper's forward-only update
+      (Kalai & Sastry 2009; Kakade et al. 2011).
+    - ``"sigmoid"``: the derivative of the smooth surrogate
+      u~(x) = values[0] + sum_j (values[j+1] - values[j]) sigma(sharpness_j (x - thresholds[j])),
+      sharpness a scalar or one per threshold.
+    """
+
+    POLICIES = ("gradient", "identity", "sigmoid")
+
+    def __init__(self, x: Layer, thresholds, values, backward: str = "gradient", sharpness=10.0,
+                 name: str | None = None):
+        self.thresholds = np.asarray(thresholds, dtype=np.float64)
+        self.values = np.asarray(values, dtype=np.float64)
+        if backward not in self.POLICIES:
+            raise ValueError(f"Step: backward must be one of {self.POLICIES}, got {backward!r}")
+        if self.thresholds.ndim != 1 or self.values.shape != (len(self.thresholds) + 1,):
+            raise ValueError(f"Step: need thresholds (K,) and values (K+1,), got {self.thresholds.shape} "
+                             f"and {self.values.shape}")
+        if np.any(np.diff(self.thresholds) <= 0):
+            raise ValueError("Step: thresholds must be strictly increasing")
+        self.policy = backward
+        self.sharpness = np.broadcast_to(np.asarray(sharpness, dtype=np.float64), self.thresholds.shape)
+        super().__init__(x, name=name)
+
+    def forward(self):
+        x = self.inputs[0].output
+        index = np.searchsorted(self.thresholds, x, side="right")
+        self.output = self.values[index].astype(x.dtype)
+
+    def surrogate_derivative(self, x: np.ndarray) -> np.ndarray:
+        """d u~ / dx = sum_j jump_j sharpness_j sigma'(sharpness_j (x - t_j))."""
+        jumps = np.diff(self.values)
+        z = self.sharpness * (x[..., None] - self.thresholds)
+        s = stable_sigmoid(z)
+        return (jumps * self.sharpness * s * (1 - s)).sum(axis=-1)
+
+    def backward(self):
+        x = self.inputs[0]
+        if not x.needs_delta or self.policy == "gradient":
+            return  # the true derivative is zero: nothing to add
+        if self.policy == "identity":
+            x.delta += self.delta
+        else:
+            x.delta += self.delta * self.surrogate_derivative(x.output).astype(x.delta.dtype)

@@ -1,0 +1,212 @@
+"""Demo 4: flat activations and the forward-only update (extended paper; talk slides 21-27).
+
+Settings (REPRODUCTION.md section 4): x ~ N(0, I_100) / 100, y = u(<w*, x> + b*) with u rounding down
+to a grid of steps around b*; squared loss; batch 256; fresh samples each step; Adam (0.9, 0.99, 1e-5).
+Four approaches:
+1. non-flat approximation: p = w.x + b through a smooth sum of sigmoids u~ (lr 0.01), with two bias
+   initialisations to show its sensitivity;
+2. end-to-end: a ReLU net 100-100-100-1 regressing y (lr 0.001);
+3. multiclass: a ReLU net 100-100 with one logit per step, softmax cross-entropy on the step index;
+4. forward-only: p = w.x + b, output u(p), backward passes delta through u unchanged (lr 0.001).
+Plus approach 4 with the true (zero) gradient, which never moves.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+import tinygrad_cg as cg
+from demos.common import DemoResult, Timer, progress, run_single, standard_parser
+from tinygrad_cg import data, optim
+from tinygrad_cg import layers as L
+
+ADAM = dict(betas=(0.9, 0.99), eps=1e-5)  # [orig]
+
+
+@dataclass
+class Settings:
+    dim: int = 100
+    batch: int = 256
+    iterations: int = 10_000          # approaches 1-3 [orig]
+    forward_only_iterations: int = 5_000  # approach 4 [orig]
+    test_samples: int = 5_000
+    boundary_margin: float = 0.01     # "near a step boundary": |p* - z| below this, for some z in Z
+
+
+PAPER = Settings()
+QUICK = Settings(iterations=3_000, forward_only_iterations=3_000)
+
+
+def smooth_step(p: cg.Layer, grid: np.ndarray) -> cg.Layer:
+    """u~(p) = Z_1 + sum_j dZ_j sigma(5 (p - m_j) / (dZ_j / 10)), m_j = Z_{j+1} - dZ_j / 20, from library
+    layers: a constant Affine (1 -> K) makes the K sigmoid arguments, a constant MatMul sums them."""
+    dz = np.diff(grid)
+    scale = 5 / (dz / 10)
+    centres = grid[1:] - dz / 20
+    arguments = L.Affine(p, L.Constant(scale[None, :]), L.Constant(-scale * centres))
+    return L.Add(L.MatMul(L.Sigmoid(arguments), L.Constant(dz[:, None])), L.Constant(grid[0]))
+
+
+def linear_unit(x: cg.Layer, dim: int, rng, bias: float = 0.0):
+    """p = x @ w + b with w (dim, 1) truncated-normal and the given bias."""
+    p = cg.nn.affine(x, 1, rng=rng, name="p")
+    p.inputs[2].output[:] = bias
+    return p
+
+
+@dataclass
+class Approach:
+    name: str
+    train: cg.Graph          # loss graph
+    predict: cg.Graph        # prediction graph (output: predicted y)
+    lr: float
+    iterations: int
+    target: str = "y"        # which target the loss is fed: "y" or the step "index"
+
+
+def build_approaches(settings: Settings, grid: np.ndarray, b_star: float, rng) -> list[Approach]:
+    dim = settings.dim
+    approaches = []
+
+    def regression(name, prediction, lr, iterations, x, y):
+        return Approach(name, cg.Graph(L.SquaredLoss(prediction, y), input_grads=False),
+                        cg.Graph(prediction, input_grads=False), lr, iterations)
+
+    for label, bias in (("b = 0", 0.0), ("b = b* + 2", b_star + 2.0)):
+        x, y = L.Input("x", shape=(None, dim)), L.Input("y", shape=(None, 1))
+        approaches.append(regression(f"1. smooth approximation ({label})", smooth_step(linear_unit(x, dim, rng, bias),
+                                     grid), 0.01, settings.iterations, x, y))
+    x, y = L.Input("x", shape=(None, dim)), L.Input("y", shape=(None, 1))
+    approaches.append(regression("2. end-to-end ReLU net", cg.nn.mlp(x, [100, 100, 100, 1], rng=rng), 0.001,
+                                 settings.iterations, x, y))
+    x, index = L.Input("x", shape=(None, dim)), L.Input("index", shape=(None,))
+    logits = cg.nn.mlp(x, [100, 100, len(grid)], rng=rng)
+    approaches.append(Approach("3. multiclass", cg.Graph(L.SoftmaxCrossEntropy(logits, index), input_grads=False),
+                               cg.Graph(logits, input_grads=False), 0.001, settings.iterations, "index"))
+    for policy, label in (("identity", "4. forward-only"), ("gradient", "4'. true gradient (zero)")):
+        x, y = L.Input("x", shape=(None, dim)), L.Input("y", shape=(None, 1))
+        step = L.Step(linear_unit(x, dim, rng), grid, np.concatenate([grid[:1], grid]), backward=policy)
+        approaches.append(regression(label, step, 0.001, settings.forward_only_iterations, x, y))
+    return approaches
+
+
+def predict(approach: Approach, X: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    out = approach.predict.forward({"x": X})
+    if approach.target == "index":
+        return grid[np.argmax(out, axis=1)][:, None]
+    return out
+
+
+def train(approach: Approach, w_star, b_star, grid, settings: Settings, rng, show_progress: bool):
+    opt = optim.Adam(approach.train.variables, lr=approach.lr, **ADAM)
+    losses = []
+    start = time.perf_counter()
+    for _ in progress(range(approach.iterations), approach.name, enabled=show_progress):
+        X, y, _ = data.step_targets(settings.batch, w_star, b_star, rng)
+        if approach.target == "index":
+            y = np.searchsorted(grid, y[:, 0], side="right") - 1  # the class: which step
+        losses.append(float(approach.train.forward({"x": X, approach.target: y})))
+        approach.train.backward()
+        opt.step()
+    return np.array(losses), time.perf_counter() - start
+
+
+def plot(results, p_star, y_true, out: Path) -> Path:
+    order = np.argsort(p_star[:, 0])
+    fig, axes = plt.subplots(2, 3, figsize=(14, 7))
+    for ax, (name, r) in zip(axes.flat, results.items(), strict=False):
+        ax.plot(p_star[order, 0], y_true[order, 0], "b-", lw=2, label="true u(p*)")
+        ax.plot(p_star[order, 0], r["prediction"][order, 0], "r.", ms=2, label="predicted")
+        ax.set_title(f"{name}\ntest MSE {r['mse']:.3g}", fontsize=9)
+        ax.set_xlabel("p* = <w*, x> + b*")
+    axes.flat[0].legend(fontsize=8)
+    fig.tight_layout()
+    path = out / "flat_activations_predictions.png"
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for name, r in results.items():
+        if "multiclass" not in name:  # cross-entropy is on another scale
+            ax.plot(np.convolve(r["losses"], np.ones(50) / 50, mode="valid"), label=name)
+    ax.set_yscale("log")
+    ax.set_xlabel("iteration")
+    ax.set_ylabel("training squared loss (moving average)")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    path2 = out / "flat_activations_losses.png"
+    fig.savefig(path2, dpi=90)
+    plt.close(fig)
+    return [path, path2]
+
+
+def run(quick: bool = False, out: Path = Path("results"), seed: int = 0, show_progress: bool = True) -> DemoResult:
+    settings = QUICK if quick else PAPER
+    out.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    result = DemoResult("flat_activations", "Flat activations and the forward-only update")
+    with Timer() as timer:
+        w_star, b_star = rng.standard_normal(settings.dim), float(rng.standard_normal())
+        grid = data.step_grid(b_star)
+        X_test, y_test, p_test = data.step_targets(settings.test_samples, w_star, b_star, rng)
+        near = np.min(np.abs(p_test - grid[None, :]), axis=1) < settings.boundary_margin
+        results = {}
+        for approach in build_approaches(settings, grid, b_star, rng):
+            before = [v.output.copy() for v in approach.train.variables]
+            losses, seconds = train(approach, w_star, b_star, grid, settings, rng, show_progress)
+            start = time.perf_counter()
+            prediction = predict(approach, X_test, grid)
+            test_seconds = time.perf_counter() - start
+            squared = (prediction - y_test)[:, 0] ** 2
+            results[approach.name] = dict(
+                losses=losses, prediction=prediction, mse=float(squared.mean()), train_s=seconds, test_s=test_seconds,
+                near=float(squared[near].mean()), away=float(squared[~near].mean()),
+                moved=max(float(np.abs(v.output - b).max()) for v, b in zip(approach.train.variables, before,
+                                                                             strict=True)),
+                graph=approach.train)
+        result.figures += plot(results, p_test, y_test, out)
+
+        fo, true_grad = results["4. forward-only"], results["4'. true gradient (zero)"]
+        others = {k: r["mse"] for k, r in results.items() if not k.startswith("4")}
+        result.check("forward-only reaches the lowest test error of the four approaches",
+                     "best results", f"{fo['mse']:.3g} vs " + ", ".join(f"{k} {v:.3g}" for k, v in others.items()),
+                     fo["mse"] < min(others.values()))
+        w = fo["graph"]["p.W"].output[:, 0]
+        cosine = float(w @ w_star / np.linalg.norm(w) / np.linalg.norm(w_star))
+        result.check("forward-only recovers the direction of w*", "provably (Kalai & Sastry 2009)",
+                     f"cos(w, w*) = {cosine:.4f}", cosine > 0.99)
+        deltas = [np.abs(v.delta).max() for v in true_grad["graph"].variables]
+        result.check("with the true gradient of u the weights never move",
+                     "u' = 0 almost everywhere", f"max |delta| = {max(deltas):g}, max change {true_grad['moved']:g}",
+                     max(deltas) == 0 and true_grad["moved"] == 0)
+        for key in ("2. end-to-end ReLU net", "3. multiclass"):
+            r = results[key]
+            result.check(f"{key[3:]}: errors concentrate at the step boundaries",
+                         "the steps are not captured well at their edges",
+                         f"MSE within {settings.boundary_margin} of a boundary {r['near']:.3g} vs away {r['away']:.3g}",
+                         r["near"] > 2 * r["away"])
+        smooth = [r["mse"] for k, r in results.items() if k.startswith("1.")]
+        result.notes.append(f"smooth approximation: test MSE {smooth[0]:.3g} with b = 0 vs {smooth[1]:.3g} with "
+                            "b = b* + 2 (sensitivity to the bias initialisation)")
+        result.notes.append("wall time, train / test: " + "; ".join(
+            f"{k}: {r['train_s']:.1f} s / {1e3 * r['test_s']:.1f} ms" for k, r in results.items()))
+        result.notes.append(f"{near.mean():.1%} of test points lie within {settings.boundary_margin} of a boundary")
+    result.seconds = timer.seconds
+    return result
+
+
+def parser():
+    return standard_parser(__doc__.splitlines()[0])
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_single(sys.modules[__name__], argv)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

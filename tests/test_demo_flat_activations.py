@@ -1,0 +1,95 @@
+"""The flat-activation demo and the Step layer it needs."""
+
+import numpy as np
+import pytest
+
+import tinygrad_cg as cg
+from demos import flat_activations as demo
+from tinygrad_cg import data
+from tinygrad_cg import layers as L
+
+
+@pytest.fixture(scope="module")
+def quick_result(tmp_path_factory):
+    return demo.run(quick=True, out=tmp_path_factory.mktemp("flat"), show_progress=False)
+
+
+def claim(result, text):
+    return next(c for c in result.claims if text in c.claim)
+
+
+def test_forward_only_is_best_and_recovers_w_star(quick_result):
+    assert claim(quick_result, "lowest test error").held
+    assert claim(quick_result, "direction of w*").held
+
+
+def test_true_gradient_never_moves(quick_result):
+    assert claim(quick_result, "never move").held
+
+
+def test_errors_concentrate_at_boundaries(quick_result):
+    assert claim(quick_result, "end-to-end ReLU net: errors concentrate").held
+    assert claim(quick_result, "multiclass: errors concentrate").held
+
+
+THRESHOLDS = np.array([-1.0, 0.0, 0.5])
+VALUES = np.array([-2.0, -1.0, 0.0, 0.5])
+
+
+def test_step_forward_rounds_down_to_the_grid():
+    x = L.Variable(np.array([-3.0, -1.0, -0.5, 0.0, 0.4, 0.5, 9.0]))
+    step = L.Step(x, THRESHOLDS, VALUES)
+    cg.Graph(step, dtype=np.float64).forward()
+    np.testing.assert_array_equal(step.output, [-2, -1, -1, 0, 0, 0.5, 0.5])
+
+
+def test_step_backward_policies():
+    x = L.Variable(np.array([-0.7, 0.2, 0.45]))
+    for policy, expected in (("gradient", np.zeros(3)), ("identity", np.ones(3))):
+        graph = cg.Graph(L.Sum(L.Step(x, THRESHOLDS, VALUES, backward=policy)), dtype=np.float64)
+        graph.forward()
+        graph.backward()
+        np.testing.assert_array_equal(x.delta, expected)
+
+
+def test_step_sigmoid_policy_is_the_derivative_of_the_smooth_surrogate():
+    sharpness = 4.0
+
+    def surrogate(v):
+        jumps = np.diff(VALUES)
+        return VALUES[0] + (jumps / (1 + np.exp(-sharpness * (v[:, None] - THRESHOLDS)))).sum(axis=1)
+
+    x = L.Variable(np.array([-0.7, 0.2, 0.45, 2.0]))
+    graph = cg.Graph(L.Sum(L.Step(x, THRESHOLDS, VALUES, backward="sigmoid", sharpness=sharpness)),
+                     dtype=np.float64)
+    graph.forward()
+    graph.backward()
+    eps = 1e-6
+    numeric = (surrogate(x.output + eps) - surrogate(x.output - eps)) / (2 * eps)
+    np.testing.assert_allclose(x.delta, numeric, rtol=1e-6)
+
+
+def test_step_argument_errors():
+    x = L.Variable(np.zeros(2))
+    with pytest.raises(ValueError, match="backward must be one of"):
+        L.Step(x, THRESHOLDS, VALUES, backward="straight-through")
+    with pytest.raises(ValueError, match="values \\(K\\+1,\\)"):
+        L.Step(x, THRESHOLDS, VALUES[:3])
+    with pytest.raises(ValueError, match="strictly increasing"):
+        L.Step(x, THRESHOLDS[::-1], VALUES)
+
+
+def test_smooth_step_approximates_u_away_from_the_jumps():
+    grid = data.step_grid(0.3)
+    p = L.Input("p", shape=(None, 1))
+    graph = cg.Graph(demo.smooth_step(p, grid), dtype=np.float64)
+    points = np.array([[0.3 - 0.1], [0.3 + 0.05], [0.3 + 0.5], [0.3 + 12.0]])
+    np.testing.assert_allclose(graph.forward({"p": points}), data.step_function(points, grid), atol=1e-3)
+
+
+def test_step_targets_distribution():
+    w_star = np.random.default_rng(0).standard_normal(100)
+    X, y, p_star = data.step_targets(20_000, w_star, 0.3, rng=1)
+    assert X.std() == pytest.approx(0.01, rel=0.02)
+    np.testing.assert_allclose(p_star, X @ w_star[:, None] + 0.3)
+    assert np.all(y <= p_star) and np.all(np.isin(y, data.step_grid(0.3)))
