@@ -13,6 +13,7 @@ DEMOS = {
     "parity": "demos.parity",
     "optimizers": "demos.optimizers",
     "flat_activations": "demos.flat_activations",
+    "pwl_conditioning": "demos.pwl_conditioning",
 }
 
 

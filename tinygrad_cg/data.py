@@ -73,3 +73,38 @@ def step_targets(n: int, w_star: np.ndarray, b_star: float,
     X = generator.standard_normal((n, dim)) / dim
     p_star = X @ w_star[:, None] + b_star
     return X, step_function(p_star, step_grid(b_star)), p_star
+
+
+PWL_SLOPES = ((1, -1, 1), (1, -2, 1), (-2, 1, -1), (1, -1, 2))
+"""The slopes of the three pieces in the piecewise-linear regression tries [orig]."""
+
+
+def ramp_matrix(n: int) -> np.ndarray:
+    """W with W_ij = [j - i + 1]_+ : row i is the ramp that starts at x = i - 1 (value 1 at x = i)."""
+    i, j = np.arange(n)[:, None], np.arange(n)[None, :]
+    return np.maximum(j - i + 1, 0).astype(float)
+
+
+def pwl_curves(n: int, k: int, m: int, rng: Rng = None,
+               random_pieces: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """m piecewise-linear curves on x = 0..n-1 with k pieces (the talk's "first try" .. "4th try").
+
+    f = p W (``ramp_matrix``), i.e. f(x) = sum_r a_r [x - theta_r + 1]_+, with p the k-sparse vector
+    p[theta_r] = a_r. By default (the regression tries [orig]) theta = 3 + k distinct sorted values from
+    0..n-7 and the slopes of the pieces one of ``PWL_SLOPES`` (k = 3), a_r the slope increments. With
+    ``random_pieces`` (the autoencoder try): theta uniform on 0..n-1, a uniform on (-1, 1).
+    Returns (f (m, n), p (m, n)).
+    """
+    generator = as_rng(rng)
+    p = np.zeros((m, n))
+    for row in p:
+        if random_pieces:
+            thetas = generator.choice(n, size=k, replace=False)
+            row[thetas] = generator.uniform(-1, 1, size=k)
+        else:
+            if k != 3:
+                raise ValueError("pwl_curves: the regression tries use k = 3 pieces (random_pieces=True for others)")
+            thetas = 3 + np.sort(generator.choice(n - 6, size=k, replace=False))
+            slopes = np.array(PWL_SLOPES[generator.integers(len(PWL_SLOPES))], dtype=float)
+            row[thetas] = np.diff(slopes, prepend=0.0)
+    return p @ ramp_matrix(n), p

@@ -119,3 +119,18 @@ def full_gradient(graph: Graph, feeds: Iterable[Mapping[Any, Any]]) -> np.ndarra
         total = flat if total is None else total + flat
         count += 1
     return total / count
+
+
+def condition_number(matrix: np.ndarray) -> float:
+    """kappa = lambda_max / lambda_min for a symmetric positive semi-definite matrix (a Hessian such as
+    W'W or E[F'F]); sigma_max / sigma_min for any other matrix. Infinite when singular.
+
+    For gradient descent on a quadratic with this Hessian the number of iterations to a fixed accuracy
+    grows like kappa (like sqrt(kappa) with tuned momentum).
+    """
+    matrix = np.asarray(matrix, dtype=np.float64)
+    if matrix.ndim == 2 and matrix.shape[0] == matrix.shape[1] and np.allclose(matrix, matrix.T):
+        eigenvalues = np.linalg.eigvalsh(matrix)
+        smallest, largest = eigenvalues[0], eigenvalues[-1]
+        return float(largest / smallest) if smallest > 0 else float("inf")
+    return float(np.linalg.cond(matrix))

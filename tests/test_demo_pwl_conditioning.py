@@ -1,0 +1,54 @@
+"""The piecewise-linear conditioning demo: data, condition numbers, and its --quick claims."""
+
+import numpy as np
+import pytest
+
+import tinygrad_cg as cg
+from demos import pwl_conditioning as demo
+from tinygrad_cg import data, diagnostics
+
+
+@pytest.fixture(scope="module")
+def quick_result(tmp_path_factory):
+    return demo.run(quick=True, out=tmp_path_factory.mktemp("pwl"), show_progress=False)
+
+
+def test_preconditioned_try_recovers_the_filter_and_the_curves(quick_result):
+    for text in ("recovers the filter", "decodes validation curves", "condition number stays near 1"):
+        assert next(c for c in quick_result.claims if text in c.claim).held
+
+
+def test_unpreconditioned_tries_are_several_times_worse(quick_result):
+    worse = [c for c in quick_result.claims if "several times worse" in c.claim]
+    assert len(worse) == 4 and all(c.held for c in worse)
+
+
+def test_pwl_curves_are_ramps_of_the_sparse_slope_changes():
+    f, p = data.pwl_curves(40, 3, 50, rng=0)
+    assert f.shape == p.shape == (50, 40)
+    assert np.all((p != 0).sum(axis=1) == 3) and np.all(np.nonzero(p)[1] >= 3)
+    # the second difference of f is p: the (1, -2, 1) filter inverts the curve map
+    np.testing.assert_allclose(f[:, 2:] - 2 * f[:, 1:-1] + f[:, :-2], p[:, 2:], atol=1e-12)
+    slopes = np.cumsum(p, axis=1)[np.arange(50)[:, None], np.sort(np.nonzero(p)[1].reshape(50, 3))]
+    assert {tuple(s) for s in slopes} <= set(data.PWL_SLOPES)
+
+
+def test_random_pieces_for_the_autoencoder():
+    f, p = data.pwl_curves(30, 4, 20, rng=1, random_pieces=True)
+    assert np.all((p != 0).sum(axis=1) == 4) and np.abs(p).max() < 1
+
+
+def test_condition_number():
+    assert diagnostics.condition_number(np.diag([1.0, 10.0, 100.0])) == pytest.approx(100)
+    assert diagnostics.condition_number(np.diag([0.0, 1.0])) == np.inf
+    assert diagnostics.condition_number(np.array([[2.0, 0.0], [1.0, 1.0]])) == pytest.approx(
+        np.linalg.cond(np.array([[2.0, 0.0], [1.0, 1.0]])))
+
+
+def test_conv_filter_graph_with_the_true_filter_is_exact():
+    settings = demo.QUICK
+    loss, predict, w = demo.conv_filter_graph(settings)
+    w.output[:, 0] = [1.0, -2.0, 1.0]
+    f, p = data.pwl_curves(settings.n, 3, 8, rng=2)
+    graph = cg.Graph(loss.outputs[0], dtype=np.float64)
+    assert graph.forward({"f": f, "p": p[:, 2:]}) == pytest.approx(0, abs=1e-20)
