@@ -94,7 +94,7 @@ class Timer:
 
 def run_single(module, argv: list[str] | None) -> int:
     """``main(argv)`` of a demo script: parse, run, write its report, exit 0 iff every claim held."""
-    args = module.parser().parse_args(argv)
+    args = standard_parser(module.__doc__.splitlines()[0]).parse_args(argv)
     result = module.run(quick=args.quick, out=args.out, seed=args.seed, show_progress=not args.no_progress)
     path = write_report([result], args.out)
     print(result.markdown())

@@ -22,7 +22,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import tinygrad_cg as cg
-from demos.common import DemoResult, Timer, progress, run_single, standard_parser
+from demos.common import DemoResult, Timer, progress, run_single
 from tinygrad_cg import data, optim
 from tinygrad_cg import layers as L
 
@@ -198,10 +198,6 @@ def run(quick: bool = False, out: Path = Path("results"), seed: int = 0, show_pr
         result.notes.append(f"{near.mean():.1%} of test points lie within {settings.boundary_margin} of a boundary")
     result.seconds = timer.seconds
     return result
-
-
-def parser():
-    return standard_parser(__doc__.splitlines()[0])
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,6 +13,7 @@ figures, and two measured claims:
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +21,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import tinygrad_cg as cg
-from demos.common import DemoResult, Timer, progress, run_single, standard_parser
+from demos.common import DemoResult, Timer, progress, run_single
 from tinygrad_cg import layers as L
 from tinygrad_cg import optim
 
@@ -262,13 +263,7 @@ def run(quick: bool = False, out: Path = Path("results"), seed: int = 0, show_pr
     return result
 
 
-def parser():
-    return standard_parser(__doc__.splitlines()[0])
-
-
 def main(argv: list[str] | None = None) -> int:
-    import sys
-
     return run_single(sys.modules[__name__], argv)
 
 

@@ -24,7 +24,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import tinygrad_cg as cg
-from demos.common import DemoResult, Timer, progress, run_single, standard_parser
+from demos.common import DemoResult, Timer, progress, run_single
 from tinygrad_cg import data, diagnostics, optim
 from tinygrad_cg import layers as L
 
@@ -236,10 +236,6 @@ def run(quick: bool = False, out: Path = Path("results"), seed: int = 0, show_pr
                             "(talk: ~1)")
     result.seconds = timer.seconds
     return result
-
-
-def parser():
-    return standard_parser(__doc__.splitlines()[0])
 
 
 def main(argv: list[str] | None = None) -> int:
