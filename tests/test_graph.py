@@ -189,3 +189,14 @@ def test_duplicate_input_names_raise():
 def test_float_dtype_required():
     with pytest.raises(cg.GraphError, match="float dtype"):
         cg.Graph(L.Sum(L.Variable(1.0)), dtype=np.int32)
+
+
+def test_graphs_sharing_layers_each_get_their_own_input_deltas():
+    x = L.Input("x", shape=(None, 2))
+    loss = L.Sum(cg.nn.affine(x, 1, rng=0))
+    with_inputs = cg.Graph(loss, dtype=np.float64, input_grads=True)
+    cg.Graph(loss, dtype=np.float64, input_grads=False)  # marks the shared layers without input deltas
+    with_inputs.forward({"x": np.ones((3, 2))})
+    with_inputs.backward()
+    W = with_inputs.variables[0].output
+    np.testing.assert_allclose(x.delta, np.tile(W[:, 0], (3, 1)))

@@ -252,6 +252,7 @@ class Graph:
                 f"backward() needs a scalar loss; the first output {loss.describe()} has shape "
                 f"{np.shape(loss.output)}"
             )
+        self._mark_needs_delta()  # layers may be shared with another graph that marked them differently
         for layer in self._delta_layers:
             if layer.delta is not None and layer.delta.shape == np.shape(layer.output):
                 layer.delta.fill(0)
