@@ -31,3 +31,25 @@ def test_hypercube_enumerates_every_point_once():
     cube = data.hypercube(4)
     assert cube.shape == (16, 4)
     assert sorted(map(tuple, cube)) == sorted(itertools.product([-1.0, 1.0], repeat=4))
+
+
+def test_line_images_hold_one_line_whose_slope_gives_the_label():
+    images, labels = data.line_images(400, rng=0)
+    assert images.shape == (400, 1, 28, 28) and set(np.unique(images)) <= {0.0, 1.0}
+    counts = images.sum(axis=(1, 2, 3))
+    assert counts.min() >= 1 and counts.max() <= 21  # at most 2 * 11 - 1 distinct pixels
+    assert set(np.unique(labels)) == {-1.0, 1.0} and abs(labels.mean()) < 0.15
+    # the label is the sign of the line's slope: correlation of x and y over its pixels
+    checked = 0
+    for image, label in zip(images[:, 0], labels, strict=True):
+        y, x = np.nonzero(image)
+        if len(x) >= 4 and np.std(x) > 0 and np.std(y) > 0:  # lines with a measurable slope
+            assert np.sign(np.corrcoef(x, y)[0, 1]) == label
+            checked += 1
+    assert checked > 300
+
+
+def test_line_tuples_target_is_the_parity_of_the_labels():
+    images, labels, target = data.line_tuples(3, 50, rng=1)
+    assert images.shape == (50, 3, 1, 28, 28) and labels.shape == (50, 3)
+    np.testing.assert_array_equal(target[:, 0], np.prod(labels, axis=1))

@@ -108,3 +108,37 @@ def pwl_curves(n: int, k: int, m: int, rng: Rng = None,
             slopes = np.array(PWL_SLOPES[generator.integers(len(PWL_SLOPES))], dtype=float)
             row[thetas] = np.diff(slopes, prepend=0.0)
     return p @ ramp_matrix(n), p
+
+
+def line_images(n: int, rng: Rng = None, size: int = 28) -> tuple[np.ndarray, np.ndarray]:
+    """n binary images (n, 1, size, size), each zero except one straight line of ones, and its label.
+
+    Angle theta ~ U(0, pi), centre ~ U(0, size)^2, length ~ U(5, 23) [orig]. The pixels are
+    centre +- l (cos theta, sin theta) for l = 0 .. floor(length / 2) - 1, truncated to integers (x the
+    column, y the row) and kept when inside the image. Label +1 if theta < pi / 2 (the line "slopes up"),
+    else -1. Returns (images, labels (n,)).
+    """
+    generator = as_rng(rng)
+    theta = generator.uniform(0, np.pi, size=n)
+    centre = generator.uniform(0, size, size=(n, 2))
+    half = np.floor(generator.uniform(5, 23, size=n) / 2).astype(int)
+    steps = np.arange(half.max())
+    images = np.zeros((n, 1, size, size))
+    for sign in (1.0, -1.0):
+        x = np.trunc(centre[:, :1] + sign * steps * np.cos(theta)[:, None]).astype(int)
+        y = np.trunc(centre[:, 1:] + sign * steps * np.sin(theta)[:, None]).astype(int)
+        keep = (steps < half[:, None]) & (x >= 0) & (x < size) & (y >= 0) & (y < size)
+        rows = np.broadcast_to(np.arange(n)[:, None], keep.shape)
+        images[rows[keep], 0, y[keep], x[keep]] = 1.0
+    return images, np.where(theta < np.pi / 2, 1.0, -1.0)
+
+
+def line_tuples(k: int, n: int, rng: Rng = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """n tuples of k line images (paper Section 3) and the target: the parity of the k labels.
+
+    Returns (images (n, k, 1, 28, 28), per-image labels (n, k), target (n, 1) = prod of the labels,
+    i.e. +1 iff an even number of lines slope down).
+    """
+    images, labels = line_images(n * k, rng)
+    labels = labels.reshape(n, k)
+    return images.reshape(n, k, 1, 28, 28), labels, np.prod(labels, axis=1, keepdims=True)
