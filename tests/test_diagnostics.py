@@ -52,3 +52,23 @@ def test_gradcheck_of_inputs():
     graph = cg.Graph(L.Sum(L.Square(L.Multiply(w, x))))
     errors = diagnostics.gradcheck(graph, {"x": np.array([0.3, 2.0])}, inputs=["x"])
     assert set(errors) == {"w", "x"}
+
+
+@pytest.mark.parametrize("batch_size", [1, 25])
+def test_gradient_snr_recovers_known_signal_and_noise(batch_size):
+    rng = np.random.default_rng(0)
+    mean, std, dim, m = np.array([0.3, -0.4, 0.0, 0.0]), 2.0, 4, 4000
+    per_example = mean + std * rng.standard_normal((m * batch_size, dim))
+    batches = per_example.reshape(m, batch_size, dim).mean(axis=1)
+    snr, signal, noise = diagnostics.gradient_snr(batches, batch_size=batch_size)
+    assert noise == pytest.approx(dim * std**2, rel=0.05)
+    assert signal == pytest.approx(0.25, abs=0.05)
+    assert snr == pytest.approx(0.25 / 16, rel=0.3)
+
+
+def test_gradient_snr_of_pure_noise_is_near_zero_and_can_go_negative():
+    rng = np.random.default_rng(1)
+    snrs = [diagnostics.gradient_snr(rng.standard_normal((200, 3)))[0] for _ in range(50)]
+    assert abs(np.mean(snrs)) < 0.002 and min(snrs) < 0
+    with pytest.raises(ValueError, match="at least two"):
+        diagnostics.gradient_snr([np.ones(2)])

@@ -134,3 +134,27 @@ def condition_number(matrix: np.ndarray) -> float:
         smallest, largest = eigenvalues[0], eigenvalues[-1]
         return float(largest / smallest) if smallest > 0 else float("inf")
     return float(np.linalg.cond(matrix))
+
+
+def gradient_snr(gradients: Iterable[np.ndarray], batch_size: int = 1) -> tuple[float, float, float]:
+    """The signal-to-noise ratio of a stochastic gradient (paper Section 3.2): SNR = Sig / Noi with
+
+        Sig = || E_x g(x) ||^2,     Noi = E_x || g(x) - E_x g(x) ||^2,
+
+    g(x) the per-example gradient. ``gradients`` are m samples, each the mean gradient over
+    ``batch_size`` examples (1: per-example gradients). A batch mean has variance Noi / batch_size,
+    so Noi = batch_size * (unbiased sample variance of the batch gradients), and the plug-in
+    ||mean||^2 overestimates Sig by Noi / (m batch_size), which is subtracted (the estimate may then be
+    <= 0: the signal is below what the sample resolves). Computed in float64.
+
+    Returns (snr, signal, noise). The paper's original script squared Sig once more when forming the
+    noise term; this follows the paper's definition instead.
+    """
+    G = np.array([np.asarray(g, dtype=np.float64).reshape(-1) for g in gradients])
+    m = G.shape[0]
+    if m < 2:
+        raise ValueError("gradient_snr needs at least two gradient samples")
+    mean = G.mean(axis=0)
+    noise = batch_size * float(np.square(G - mean).sum(axis=1).sum() / (m - 1))
+    signal = float(mean @ mean) - noise / (m * batch_size)
+    return (signal / noise if noise > 0 else float("inf")), signal, noise
