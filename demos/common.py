@@ -51,6 +51,16 @@ class DemoResult:
         return "\n".join(lines) + "\n"
 
 
+def save_figure(fig, path: Path, dpi: int = 90) -> Path:
+    """Lay out, write as PNG, close (so long runs do not pile up open figures); return the path."""
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    fig.savefig(path, dpi=dpi)
+    plt.close(fig)
+    return path
+
+
 def progress(iterable: Iterable, desc: str, total: int | None = None, enabled: bool = True):
     """A tqdm progress bar (to stderr), or the bare iterable when disabled (tests)."""
     if not enabled:

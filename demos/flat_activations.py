@@ -22,7 +22,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import tinygrad_cg as cg
-from demos.common import DemoResult, Timer, progress, run_single
+from demos.common import DemoResult, Timer, progress, run_single, save_figure
 from tinygrad_cg import data, optim
 from tinygrad_cg import layers as L
 
@@ -117,7 +117,7 @@ def train(approach: Approach, w_star, b_star, grid, settings: Settings, rng, sho
     return np.array(losses), time.perf_counter() - start
 
 
-def plot(results, p_star, y_true, out: Path) -> Path:
+def plot(results, p_star, y_true, out: Path) -> list[Path]:
     order = np.argsort(p_star[:, 0])
     fig, axes = plt.subplots(2, 3, figsize=(14, 7))
     for ax, (name, r) in zip(axes.flat, results.items(), strict=False):
@@ -126,10 +126,7 @@ def plot(results, p_star, y_true, out: Path) -> Path:
         ax.set_title(f"{name}\ntest MSE {r['mse']:.3g}", fontsize=9)
         ax.set_xlabel("p* = <w*, x> + b*")
     axes.flat[0].legend(fontsize=8)
-    fig.tight_layout()
-    path = out / "flat_activations_predictions.png"
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
+    path = save_figure(fig, out / "flat_activations_predictions.png", dpi=90)
     fig, ax = plt.subplots(figsize=(6, 4))
     for name, r in results.items():
         if "multiclass" not in name:  # cross-entropy is on another scale
@@ -138,10 +135,7 @@ def plot(results, p_star, y_true, out: Path) -> Path:
     ax.set_xlabel("iteration")
     ax.set_ylabel("training squared loss (moving average)")
     ax.legend(fontsize=7)
-    fig.tight_layout()
-    path2 = out / "flat_activations_losses.png"
-    fig.savefig(path2, dpi=90)
-    plt.close(fig)
+    path2 = save_figure(fig, out / "flat_activations_losses.png", dpi=90)
     return [path, path2]
 
 

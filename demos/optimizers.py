@@ -21,7 +21,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import tinygrad_cg as cg
-from demos.common import DemoResult, Timer, progress, run_single
+from demos.common import DemoResult, Timer, progress, run_single, save_figure
 from tinygrad_cg import layers as L
 from tinygrad_cg import optim
 
@@ -194,11 +194,7 @@ def plot_trajectories(problems, paths, out: Path) -> Path:
         ax.set_ylim(y0, y1)
         ax.set_title(problem.name)
     axes[0].legend(fontsize=8)
-    fig.tight_layout()
-    path = out / "optimizers_trajectories.png"
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path
+    return save_figure(fig, out / "optimizers_trajectories.png", dpi=90)
 
 
 def plot_losses(problems, losses, out: Path) -> Path:
@@ -214,11 +210,7 @@ def plot_losses(problems, losses, out: Path) -> Path:
         ax.set_xlabel("iteration")
     axes[0].set_ylabel("loss")
     axes[0].legend(fontsize=8)
-    fig.tight_layout()
-    path = out / "optimizers_losses.png"
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path
+    return save_figure(fig, out / "optimizers_losses.png", dpi=90)
 
 
 def run(quick: bool = False, out: Path = Path("results"), seed: int = 0, show_progress: bool = True) -> DemoResult:

@@ -20,7 +20,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import tinygrad_cg as cg
-from demos.common import DemoResult, Timer, progress, run_single
+from demos.common import DemoResult, Timer, progress, run_single, save_figure
 from tinygrad_cg import data, diagnostics, optim
 from tinygrad_cg import layers as L
 
@@ -147,11 +147,7 @@ def plot_accuracy(curves: dict, out: Path) -> Path:
     ax.set_ylim(0.35, 1.02)
     ax.set_title("Learning parities with SGD (paper Figure 1)")
     ax.legend()
-    fig.tight_layout()
-    path = out / "parity_accuracy.png"
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return save_figure(fig, out / "parity_accuracy.png", dpi=100)
 
 
 def plot_variance(dims, variances, stderrs, G2, out: Path) -> Path:
@@ -167,11 +163,7 @@ def plot_variance(dims, variances, stderrs, G2, out: Path) -> Path:
     ax.set_ylabel("variance of the gradient across parities")
     ax.set_title("Theorem 1, measured at the initialisation")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    path = out / "parity_gradient_variance.png"
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return save_figure(fig, out / "parity_gradient_variance.png", dpi=100)
 
 
 def plot_linear_periodic(out: Path) -> Path:
@@ -186,11 +178,7 @@ def plot_linear_periodic(out: Path) -> Path:
     ax3 = fig.add_subplot(1, 2, 2, projection="3d")
     ax3.plot_surface(W1, W2, F, cmap="viridis", linewidth=0, rstride=2, cstride=2)
     ax3.set_title("flat everywhere except near w*")
-    fig.tight_layout()
-    path = out / "parity_linear_periodic.png"
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return save_figure(fig, out / "parity_linear_periodic.png", dpi=100)
 
 
 def run(quick: bool = False, out: Path = Path("results"), seed: int = 0, show_progress: bool = True) -> DemoResult:

@@ -24,7 +24,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import tinygrad_cg as cg
-from demos.common import DemoResult, Timer, progress, run_single
+from demos.common import DemoResult, Timer, progress, run_single, save_figure
 from tinygrad_cg import data, diagnostics, optim
 from tinygrad_cg import layers as L
 
@@ -162,11 +162,7 @@ def plot_curves(snapshots: dict, truths: dict, checkpoints, out: Path) -> Path:
             if c == 0:
                 ax.set_ylabel(name, fontsize=8)
             ax.set_xticks([])
-    fig.tight_layout()
-    path = out / "pwl_curves.png"
-    fig.savefig(path, dpi=80)
-    plt.close(fig)
-    return path
+    return save_figure(fig, out / "pwl_curves.png", dpi=80)
 
 
 def plot_conditioning(ns, conds, fits, out: Path) -> Path:
@@ -176,11 +172,7 @@ def plot_conditioning(ns, conds, fits, out: Path) -> Path:
     ax.set_xlabel("n")
     ax.set_ylabel("condition number")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    path = out / "pwl_condition_numbers.png"
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path
+    return save_figure(fig, out / "pwl_condition_numbers.png", dpi=90)
 
 
 def run(quick: bool = False, out: Path = Path("results"), seed: int = 0, show_progress: bool = True) -> DemoResult:
