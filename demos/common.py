@@ -30,6 +30,7 @@ class DemoResult:
     claims: list[Claim] = field(default_factory=list)
     figures: list[Path] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    tables: list[str] = field(default_factory=list)  # extra markdown tables, rendered after the notes
     seconds: float = 0.0
 
     def check(self, claim: str, paper: str, measured: str, held: bool) -> bool:
@@ -47,6 +48,8 @@ class DemoResult:
             lines.append(f"| {c.claim} | {c.paper} | {c.measured} | {'held' if c.held else 'NOT held'} |")
         lines.append("")
         lines += [f"- {note}" for note in self.notes]
+        for table in self.tables:
+            lines += ["", table, ""]
         lines += [f"![{p.stem}]({p.name})" for p in self.figures]
         return "\n".join(lines) + "\n"
 

@@ -109,9 +109,24 @@ def try_preconditioned(s: Settings, rng, f_train: np.ndarray):
         decode_conv(predict, s.n), "fp2"
 
 
+def distance_to_answer(graph: cg.Graph, n: int) -> float | None:
+    """Relative distance of the learned map to the exact answer: U to W^-1 (try 2), w to (1, -2, 1)
+    (tries 3, 4); None for the autoencoder, which has no single right answer."""
+    names = {v.name for v in graph.variables}
+    if "U" in names:
+        exact = np.linalg.inv(data.ramp_matrix(n))
+        return float(np.linalg.norm(graph["U"].output - exact) / np.linalg.norm(exact))
+    if "w" in names:
+        exact = np.array([1.0, -2.0, 1.0])
+        return float(np.linalg.norm(graph["w"].output[:, 0] - exact) / np.linalg.norm(exact))
+    return None
+
+
 def train(graph, opt, feeds: str, f_train, p_train, checkpoints, decode, f_valid, rng, desc, show_progress):
-    """Train on batches drawn with replacement; at each checkpoint, the decoded validation curves."""
-    snapshots = {}
+    """Train on batches drawn with replacement. Returns the decoded validation curves at each checkpoint
+    and the distance to the exact answer at log-spaced iterations."""
+    snapshots, distances = {}, {}
+    logged = set(np.unique(np.geomspace(1, max(checkpoints), 40).astype(int)))
     for t in progress(range(1, max(checkpoints) + 1), desc, enabled=show_progress):
         rows = rng.integers(len(f_train), size=100)
         feed = {"f": f_train[rows]}
@@ -124,7 +139,9 @@ def train(graph, opt, feeds: str, f_train, p_train, checkpoints, decode, f_valid
         opt.step()
         if t in checkpoints:
             snapshots[t] = decode(f_valid)
-    return snapshots
+        if t in logged and (distance := distance_to_answer(graph, f_train.shape[1])) is not None:
+            distances[t] = distance
+    return snapshots, distances
 
 
 # --- condition numbers -------------------------------------------------------------------------------
@@ -165,6 +182,18 @@ def plot_curves(snapshots: dict, truths: dict, checkpoints, out: Path) -> Path:
     return save_figure(fig, out / "pwl_curves.png", dpi=80)
 
 
+def plot_distances(distances: dict, out: Path) -> Path:
+    """Relative distance to the exact answer (W^-1 for try 2, (1, -2, 1) for tries 3 and 4) vs iteration."""
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for name, curve in distances.items():
+        if curve:
+            ax.loglog(list(curve), list(curve.values()), "o-", ms=3, label=name)
+    ax.set_xlabel("iteration")
+    ax.set_ylabel("||learned - exact|| / ||exact||")
+    ax.legend(fontsize=8)
+    return save_figure(fig, out / "pwl_distance_to_answer.png")
+
+
 def plot_conditioning(ns, conds, fits, out: Path) -> Path:
     fig, ax = plt.subplots(figsize=(6, 4))
     for name, values in conds.items():
@@ -192,13 +221,15 @@ def run(quick: bool = False, out: Path = Path("results"), seed: int = 0, show_pr
             "3. conv": (try_conv(s, rng), f_train, f_valid),
             "4. conv + precond.": (try_preconditioned(s, rng, f_train), f_train, f_valid),
         }
-        snapshots, errors = {}, {}
+        snapshots, errors, distances = {}, {}, {}
         for name, ((graph, opt, decode, feeds), f_tr, f_va) in tries.items():
-            snapshots[name] = train(graph, opt, feeds, f_tr, p_train, s.checkpoints, decode, f_va, rng, name,
+            snapshots[name], distances[name] = train(graph, opt, feeds, f_tr, p_train, s.checkpoints, decode, f_va,
+                                                     rng, name,
                                     show_progress)
             errors[name] = {t: relative_error(decoded, f_va) for t, decoded in snapshots[name].items()}
         truths = {name: f_va for name, (_, _, f_va) in tries.items()}
         result.figures.append(plot_curves(snapshots, truths, s.checkpoints, out))
+        result.figures.append(plot_distances(distances, out))
         budget = s.checkpoints[-1]
         w4 = tries["4. conv + precond."][0][0]["w"].output[:, 0]
         result.check("try 4 recovers the filter (1, -2, 1)", "it works",
