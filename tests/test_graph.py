@@ -200,3 +200,11 @@ def test_graphs_sharing_layers_each_get_their_own_input_deltas():
     with_inputs.backward()
     W = with_inputs.variables[0].output
     np.testing.assert_allclose(x.delta, np.tile(W[:, 0], (3, 1)))
+
+
+def test_console_script_example_prints_the_walkthrough(capsys):
+    from tinygrad_cg.cli import main
+
+    assert main(["example"]) == 0
+    out = capsys.readouterr().out
+    assert "w.delta = -8.0" in out and "backward [3] Multiply 'p'" in out

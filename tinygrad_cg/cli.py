@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 
@@ -33,6 +34,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "example":
         lecture_example()
         return 0
+    if os.path.isdir("demos") and os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())  # a console script's path does not include the working directory
     try:
         from demos.__main__ import main as demos_main
     except ImportError:
