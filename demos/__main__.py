@@ -7,7 +7,7 @@ import importlib
 import sys
 from pathlib import Path
 
-from demos.common import write_report
+from demos.common import timed_run, write_report
 
 DEMOS = {
     "parity": "demos.parity",
@@ -40,7 +40,8 @@ def main(argv: list[str] | None = None) -> int:
     for name in names:
         print(f"== {name} ({'quick' if args.quick else 'paper scale'})", file=sys.stderr)
         module = importlib.import_module(demos[name])
-        result = module.run(quick=args.quick, out=args.out, seed=args.seed, show_progress=not args.no_progress)
+        result = timed_run(module, quick=args.quick, out=args.out, seed=args.seed,
+                           show_progress=not args.no_progress)
         results.append(result)
         print(result.markdown())
         write_report(results, args.out)  # after each demo, so a long run leaves partial results

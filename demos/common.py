@@ -96,19 +96,18 @@ def write_report(results: list[DemoResult], out: Path) -> Path:
     return path
 
 
-class Timer:
-    def __enter__(self):
-        self.start = time.perf_counter()
-        return self
-
-    def __exit__(self, *exc):
-        self.seconds = time.perf_counter() - self.start
+def timed_run(module, **kwargs) -> DemoResult:
+    """``module.run(**kwargs)``, with its wall time recorded in the result (the report's "Ran in")."""
+    start = time.perf_counter()
+    result = module.run(**kwargs)
+    result.seconds = time.perf_counter() - start
+    return result
 
 
 def run_single(module, argv: list[str] | None) -> int:
     """``main(argv)`` of a demo script: parse, run, write its report, exit 0 iff every claim held."""
     args = standard_parser(module.__doc__.splitlines()[0]).parse_args(argv)
-    result = module.run(quick=args.quick, out=args.out, seed=args.seed, show_progress=not args.no_progress)
+    result = timed_run(module, quick=args.quick, out=args.out, seed=args.seed, show_progress=not args.no_progress)
     path = write_report([result], args.out)
     print(result.markdown())
     print(f"report: {path}")

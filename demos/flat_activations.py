@@ -22,7 +22,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import tinygrad_cg as cg
-from demos.common import DemoResult, Timer, progress, run_single, save_figure
+from demos.common import DemoResult, progress, run_single, save_figure
 from tinygrad_cg import data, optim
 from tinygrad_cg import layers as L
 
@@ -144,56 +144,54 @@ def run(quick: bool = False, out: Path = Path("results"), seed: int = 0, show_pr
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     result = DemoResult("flat_activations", "Flat activations and the forward-only update")
-    with Timer() as timer:
-        w_star, b_star = rng.standard_normal(settings.dim), float(rng.standard_normal())
-        grid = data.step_grid(b_star)
-        X_test, y_test, p_test = data.step_targets(settings.test_samples, w_star, b_star, rng)
-        near = np.min(np.abs(p_test - grid[None, :]), axis=1) < settings.boundary_margin
-        results = {}
-        for approach in build_approaches(settings, grid, b_star, rng):
-            before = [v.output.copy() for v in approach.train.variables]
-            losses, seconds = train(approach, w_star, b_star, grid, settings, rng, show_progress)
-            start = time.perf_counter()
-            prediction = predict(approach, X_test, grid)
-            test_seconds = time.perf_counter() - start
-            squared = (prediction - y_test)[:, 0] ** 2
-            results[approach.name] = dict(
-                losses=losses, prediction=prediction, mse=float(squared.mean()), train_s=seconds, test_s=test_seconds,
-                near=float(squared[near].mean()), away=float(squared[~near].mean()),
-                moved=max(float(np.abs(v.output - b).max()) for v, b in zip(approach.train.variables, before,
-                                                                             strict=True)),
-                graph=approach.train)
-        result.figures += plot(results, p_test, y_test, out)
+    w_star, b_star = rng.standard_normal(settings.dim), float(rng.standard_normal())
+    grid = data.step_grid(b_star)
+    X_test, y_test, p_test = data.step_targets(settings.test_samples, w_star, b_star, rng)
+    near = np.min(np.abs(p_test - grid[None, :]), axis=1) < settings.boundary_margin
+    results = {}
+    for approach in build_approaches(settings, grid, b_star, rng):
+        before = [v.output.copy() for v in approach.train.variables]
+        losses, seconds = train(approach, w_star, b_star, grid, settings, rng, show_progress)
+        start = time.perf_counter()
+        prediction = predict(approach, X_test, grid)
+        test_seconds = time.perf_counter() - start
+        squared = (prediction - y_test)[:, 0] ** 2
+        results[approach.name] = dict(
+            losses=losses, prediction=prediction, mse=float(squared.mean()), train_s=seconds, test_s=test_seconds,
+            near=float(squared[near].mean()), away=float(squared[~near].mean()),
+            moved=max(float(np.abs(v.output - b).max()) for v, b in zip(approach.train.variables, before,
+                                                                         strict=True)),
+            graph=approach.train)
+    result.figures += plot(results, p_test, y_test, out)
 
-        fo, true_grad = results["4. forward-only"], results["4'. true gradient (zero)"]
-        others = {k: r["mse"] for k, r in results.items() if not k.startswith("4")}
-        result.check("forward-only reaches the lowest test error of the four approaches",
-                     "best results", f"{fo['mse']:.3g} vs " + ", ".join(f"{k} {v:.3g}" for k, v in others.items()),
-                     fo["mse"] < min(others.values()))
-        w = fo["graph"]["p.W"].output[:, 0]
-        cosine = float(w @ w_star / np.linalg.norm(w) / np.linalg.norm(w_star))
-        result.check("forward-only recovers the direction of w*", "provably (Kalai & Sastry 2009)",
-                     f"cos(w, w*) = {cosine:.4f}", cosine > 0.99)
-        deltas = [np.abs(v.delta).max() for v in true_grad["graph"].variables]
-        result.check("with the true gradient of u the weights never move",
-                     "u' = 0 almost everywhere", f"max |delta| = {max(deltas):g}, max change {true_grad['moved']:g}",
-                     max(deltas) == 0 and true_grad["moved"] == 0)
-        for key in ("2. end-to-end ReLU net", "3. multiclass"):
-            r = results[key]
-            result.check(f"{key[3:]}: errors concentrate at the step boundaries",
-                         "the steps are not captured well at their edges",
-                         f"MSE within {settings.boundary_margin} of a boundary {r['near']:.3g} vs away {r['away']:.3g}",
-                         r["near"] > 2 * r["away"])
-        smooth = [r["mse"] for k, r in results.items() if k.startswith("1.")]
-        result.notes.append(f"smooth approximation: test MSE {smooth[0]:.3g} with b = 0 vs {smooth[1]:.3g} with "
-                            "b = b* + 2 (sensitivity to the bias initialisation)")
-        result.tables.append("\n".join(
-            ["| approach | iterations | train wall time | test wall time (all test points) | test MSE |",
-             "| --- | --- | --- | --- | --- |"]
-            + [f"| {k} | {len(r['losses'])} | {r['train_s']:.1f} s | {1e3 * r['test_s']:.1f} ms | {r['mse']:.3g} |"
-               for k, r in results.items()]))
-        result.notes.append(f"{near.mean():.1%} of test points lie within {settings.boundary_margin} of a boundary")
-    result.seconds = timer.seconds
+    fo, true_grad = results["4. forward-only"], results["4'. true gradient (zero)"]
+    others = {k: r["mse"] for k, r in results.items() if not k.startswith("4")}
+    result.check("forward-only reaches the lowest test error of the four approaches",
+                 "best results", f"{fo['mse']:.3g} vs " + ", ".join(f"{k} {v:.3g}" for k, v in others.items()),
+                 fo["mse"] < min(others.values()))
+    w = fo["graph"]["p.W"].output[:, 0]
+    cosine = float(w @ w_star / np.linalg.norm(w) / np.linalg.norm(w_star))
+    result.check("forward-only recovers the direction of w*", "provably (Kalai & Sastry 2009)",
+                 f"cos(w, w*) = {cosine:.4f}", cosine > 0.99)
+    deltas = [np.abs(v.delta).max() for v in true_grad["graph"].variables]
+    result.check("with the true gradient of u the weights never move",
+                 "u' = 0 almost everywhere", f"max |delta| = {max(deltas):g}, max change {true_grad['moved']:g}",
+                 max(deltas) == 0 and true_grad["moved"] == 0)
+    for key in ("2. end-to-end ReLU net", "3. multiclass"):
+        r = results[key]
+        result.check(f"{key[3:]}: errors concentrate at the step boundaries",
+                     "the steps are not captured well at their edges",
+                     f"MSE within {settings.boundary_margin} of a boundary {r['near']:.3g} vs away {r['away']:.3g}",
+                     r["near"] > 2 * r["away"])
+    smooth = [r["mse"] for k, r in results.items() if k.startswith("1.")]
+    result.notes.append(f"smooth approximation: test MSE {smooth[0]:.3g} with b = 0 vs {smooth[1]:.3g} with "
+                        "b = b* + 2 (sensitivity to the bias initialisation)")
+    result.tables.append("\n".join(
+        ["| approach | iterations | train wall time | test wall time (all test points) | test MSE |",
+         "| --- | --- | --- | --- | --- |"]
+        + [f"| {k} | {len(r['losses'])} | {r['train_s']:.1f} s | {1e3 * r['test_s']:.1f} ms | {r['mse']:.3g} |"
+           for k, r in results.items()]))
+    result.notes.append(f"{near.mean():.1%} of test points lie within {settings.boundary_margin} of a boundary")
     return result
 
 

@@ -21,7 +21,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import tinygrad_cg as cg
-from demos.common import DemoResult, Timer, progress, run_single, save_figure
+from demos.common import DemoResult, progress, run_single, save_figure
 from tinygrad_cg import layers as L
 from tinygrad_cg import optim
 
@@ -217,41 +217,39 @@ def run(quick: bool = False, out: Path = Path("results"), seed: int = 0, show_pr
     settings = QUICK if quick else PAPER
     out.mkdir(parents=True, exist_ok=True)
     result = DemoResult("optimizers", "Optimizers on toy problems")
-    with Timer() as timer:
-        problems = [ravine(settings.kappa), saddle(settings.saddle_start_y), rosenbrock(), logistic(seed)]
-        paths, losses = {}, {}
-        jobs = [(p, name) for p in problems for name in optim.ALL]
-        for problem, name in progress(jobs, "optimizers", enabled=show_progress):
-            path, loss = run_trajectory(problem, name, settings.steps,
-                                        stop_below=-2.0 if problem.name.startswith("saddle") else None)
-            paths.setdefault(problem.name, {})[name] = path
-            losses.setdefault(problem.name, {})[name] = loss
-        result.figures += [plot_trajectories(problems, paths, out), plot_losses(problems, losses, out)]
+    problems = [ravine(settings.kappa), saddle(settings.saddle_start_y), rosenbrock(), logistic(seed)]
+    paths, losses = {}, {}
+    jobs = [(p, name) for p in problems for name in optim.ALL]
+    for problem, name in progress(jobs, "optimizers", enabled=show_progress):
+        path, loss = run_trajectory(problem, name, settings.steps,
+                                    stop_below=-2.0 if problem.name.startswith("saddle") else None)
+        paths.setdefault(problem.name, {})[name] = path
+        losses.setdefault(problem.name, {})[name] = loss
+    result.figures += [plot_trajectories(problems, paths, out), plot_losses(problems, losses, out)]
 
-        for kappa in settings.kappas:
-            for momentum in (False, True):
-                measured, predicted = measured_contraction(kappa, momentum)
-                label = "tuned momentum" if momentum else "gradient descent"
-                formula = "(sqrt(k)-1)/(sqrt(k)+1)" if momentum else "(k-1)/(k+1)"
-                result.check(f"{label} contraction per step, kappa={kappa:g}",
-                             f"{formula} = {predicted:.4f}", f"{measured:.4f}",
-                             abs(measured - predicted) <= 0.1 * predicted)
+    for kappa in settings.kappas:
+        for momentum in (False, True):
+            measured, predicted = measured_contraction(kappa, momentum)
+            label = "tuned momentum" if momentum else "gradient descent"
+            formula = "(sqrt(k)-1)/(sqrt(k)+1)" if momentum else "(k-1)/(k+1)"
+            result.check(f"{label} contraction per step, kappa={kappa:g}",
+                         f"{formula} = {predicted:.4f}", f"{measured:.4f}",
+                         abs(measured - predicted) <= 0.1 * predicted)
 
-        escape = {}
-        sp = saddle(settings.saddle_start_y)
-        for name in ("SGD", "Adam", "RMSprop"):
-            sp.learning_rates[name] = settings.saddle_lr
-            _, curve = run_trajectory(sp, name, settings.saddle_max_steps, stop_below=-1.0)
-            escape[name] = len(curve) if curve[-1] < -1.0 else math.inf
-        measured = ", ".join(f"{k} {v} steps" for k, v in escape.items())
-        result.check(f"Adam and RMSprop escape the saddle x^2-y^2 (from y={settings.saddle_start_y:g}, "
-                     f"lr {settings.saddle_lr:g}) faster than SGD",
-                     "adaptive steps are not slowed by the flat direction", measured,
-                     escape["Adam"] < escape["SGD"] and escape["RMSprop"] < escape["SGD"])
-        final = {name: losses["Rosenbrock valley"][name][-1] for name in optim.ALL}
-        result.notes.append("final Rosenbrock loss after "
-                            f"{settings.steps} steps: " + ", ".join(f"{k} {v:.3g}" for k, v in final.items()))
-    result.seconds = timer.seconds
+    escape = {}
+    sp = saddle(settings.saddle_start_y)
+    for name in ("SGD", "Adam", "RMSprop"):
+        sp.learning_rates[name] = settings.saddle_lr
+        _, curve = run_trajectory(sp, name, settings.saddle_max_steps, stop_below=-1.0)
+        escape[name] = len(curve) if curve[-1] < -1.0 else math.inf
+    measured = ", ".join(f"{k} {v} steps" for k, v in escape.items())
+    result.check(f"Adam and RMSprop escape the saddle x^2-y^2 (from y={settings.saddle_start_y:g}, "
+                 f"lr {settings.saddle_lr:g}) faster than SGD",
+                 "adaptive steps are not slowed by the flat direction", measured,
+                 escape["Adam"] < escape["SGD"] and escape["RMSprop"] < escape["SGD"])
+    final = {name: losses["Rosenbrock valley"][name][-1] for name in optim.ALL}
+    result.notes.append("final Rosenbrock loss after "
+                        f"{settings.steps} steps: " + ", ".join(f"{k} {v:.3g}" for k, v in final.items()))
     return result
 
 

@@ -20,7 +20,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import tinygrad_cg as cg
-from demos.common import DemoResult, Timer, progress, run_single, save_figure
+from demos.common import DemoResult, progress, run_single, save_figure
 from tinygrad_cg import data, diagnostics, optim
 from tinygrad_cg import layers as L
 
@@ -186,57 +186,55 @@ def run(quick: bool = False, out: Path = Path("results"), seed: int = 0, show_pr
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     result = DemoResult("parity", "Parities and orthogonal functions (paper Section 2)")
-    with Timer() as timer:
-        curves = {d: train_parity(d, settings, rng, show_progress) for d in settings.dims}
-        result.figures.append(plot_accuracy(curves, out))
-        for d, (_, acc) in curves.items():
-            if d <= 10:
-                result.check(f"d = {d} is learned within {settings.iterations} iterations",
-                             "easy for small d", f"final accuracy {acc[-1]:.3f}", acc[-1] >= 0.95)
-            elif d >= 30:
-                worst = acc[np.argmax(np.abs(acc - 0.5))]
-                result.check(f"d = {d} makes no progress within {settings.iterations} iterations",
-                             "chance level from about d = 30", f"accuracy in [{acc.min():.3f}, {acc.max():.3f}]",
-                             abs(worst - 0.5) <= 0.05)
-            else:
-                result.notes.append(f"d = {d}: final accuracy {acc[-1]:.3f} (no claim asserted)")
-        result.notes.append(f"accuracy is measured on {settings.eval_samples} fresh samples every "
-                            f"{settings.eval_every} iterations (the original used 500; at chance level 500 "
-                            "samples have a std of 2.2%, which alone would break a +-5% band over many checks)")
+    curves = {d: train_parity(d, settings, rng, show_progress) for d in settings.dims}
+    result.figures.append(plot_accuracy(curves, out))
+    for d, (_, acc) in curves.items():
+        if d <= 10:
+            result.check(f"d = {d} is learned within {settings.iterations} iterations",
+                         "easy for small d", f"final accuracy {acc[-1]:.3f}", acc[-1] >= 0.95)
+        elif d >= 30:
+            worst = acc[np.argmax(np.abs(acc - 0.5))]
+            result.check(f"d = {d} makes no progress within {settings.iterations} iterations",
+                         "chance level from about d = 30", f"accuracy in [{acc.min():.3f}, {acc.max():.3f}]",
+                         abs(worst - 0.5) <= 0.05)
+        else:
+            result.notes.append(f"d = {d}: final accuracy {acc[-1]:.3f} (no claim asserted)")
+    result.notes.append(f"accuracy is measured on {settings.eval_samples} fresh samples every "
+                        f"{settings.eval_every} iterations (the original used 500; at chance level 500 "
+                        "samples have a std of 2.2%, which alone would break a +-5% band over many checks)")
 
-        variances, stderrs, G2 = [], [], []
-        for d in progress(settings.variance_dims, "gradient variance", enabled=show_progress):
-            targets = settings.variance_targets if d >= 16 else settings.variance_targets_small
-            v, s, g = parity_gradient_variance(d, targets, rng, settings.chunk,
-                                               settings.variance_dtype)
-            variances.append(v), stderrs.append(s), G2.append(g)
-        result.figures.append(plot_variance(settings.variance_dims, variances, stderrs, G2, out))
-        by_d = dict(zip(settings.variance_dims, variances, strict=True))
-        if 10 in by_d and 20 in by_d:
-            ratio = by_d[10] / by_d[20]
-            result.check("gradient variance across parities falls from d = 10 to d = 20",
-                         "exponentially small in d (Theorem 1)", f"{ratio:.0f}x smaller", ratio >= 10)
-        slope = np.polyfit(settings.variance_dims, np.log2(variances), 1)[0]
-        result.check("gradient variance decays exponentially, at least like 2^-d",
-                     "Var <= G^2 2^-d: log2-slope <= -1 (up to the slow growth of G^2)",
-                     f"fitted log2-slope {slope:.2f} per dimension", slope <= -0.7)
-        excess = [(v - 2 * s) / (g * 2.0**-d)
-                  for v, s, g, d in zip(variances, stderrs, G2, settings.variance_dims, strict=True)]
-        result.check("measured variance lies below the bound G^2/|H| (within 2 standard errors)", "Theorem 1",
-                     f"largest (Var - 2 s.e.) / bound = {max(excess):.2f}", max(excess) <= 1.0)
-        result.notes.append(f"variance: exact expectation over all 2^d inputs, {settings.variance_targets} random "
-                            f"parities per d >= 16, {settings.variance_targets_small} per smaller d (every parity "
-                            f"for d <= 10), {np.dtype(settings.variance_dtype).name}; error bars are the standard "
-                            "error over parities")
+    variances, stderrs, G2 = [], [], []
+    for d in progress(settings.variance_dims, "gradient variance", enabled=show_progress):
+        targets = settings.variance_targets if d >= 16 else settings.variance_targets_small
+        v, s, g = parity_gradient_variance(d, targets, rng, settings.chunk,
+                                           settings.variance_dtype)
+        variances.append(v), stderrs.append(s), G2.append(g)
+    result.figures.append(plot_variance(settings.variance_dims, variances, stderrs, G2, out))
+    by_d = dict(zip(settings.variance_dims, variances, strict=True))
+    if 10 in by_d and 20 in by_d:
+        ratio = by_d[10] / by_d[20]
+        result.check("gradient variance across parities falls from d = 10 to d = 20",
+                     "exponentially small in d (Theorem 1)", f"{ratio:.0f}x smaller", ratio >= 10)
+    slope = np.polyfit(settings.variance_dims, np.log2(variances), 1)[0]
+    result.check("gradient variance decays exponentially, at least like 2^-d",
+                 "Var <= G^2 2^-d: log2-slope <= -1 (up to the slow growth of G^2)",
+                 f"fitted log2-slope {slope:.2f} per dimension", slope <= -0.7)
+    excess = [(v - 2 * s) / (g * 2.0**-d)
+              for v, s, g, d in zip(variances, stderrs, G2, settings.variance_dims, strict=True)]
+    result.check("measured variance lies below the bound G^2/|H| (within 2 standard errors)", "Theorem 1",
+                 f"largest (Var - 2 s.e.) / bound = {max(excess):.2f}", max(excess) <= 1.0)
+    result.notes.append(f"variance: exact expectation over all 2^d inputs, {settings.variance_targets} random "
+                        f"parities per d >= 16, {settings.variance_targets_small} per smaller d (every parity "
+                        f"for d <= 10), {np.dtype(settings.variance_dtype).name}; error bars are the standard "
+                        "error over parities")
 
-        result.figures.append(plot_linear_periodic(out))
-        far, ratio = linear_periodic_flatness()
-        result.check("the linear-periodic loss is flat away from w* (no other critical structure)",
-                     "flat everywhere except near the optimum",
-                     f"max |grad F| at distance >= 3 from +-w* and 0 is {100 * ratio:.1f}% of the global max "
-                     f"({100 * far:.0f}% of [-6,6]^2)", ratio < 0.05)
-        result.notes.append("w* and -w* are both global minima: cos is even, so F(w) = F(-w)")
-    result.seconds = timer.seconds
+    result.figures.append(plot_linear_periodic(out))
+    far, ratio = linear_periodic_flatness()
+    result.check("the linear-periodic loss is flat away from w* (no other critical structure)",
+                 "flat everywhere except near the optimum",
+                 f"max |grad F| at distance >= 3 from +-w* and 0 is {100 * ratio:.1f}% of the global max "
+                 f"({100 * far:.0f}% of [-6,6]^2)", ratio < 0.05)
+    result.notes.append("w* and -w* are both global minima: cos is even, so F(w) = F(-w)")
     return result
 
 

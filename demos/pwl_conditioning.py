@@ -24,7 +24,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import tinygrad_cg as cg
-from demos.common import DemoResult, Timer, progress, run_single, save_figure
+from demos.common import DemoResult, progress, run_single, save_figure
 from tinygrad_cg import data, diagnostics, optim
 from tinygrad_cg import layers as L
 
@@ -209,55 +209,53 @@ def run(quick: bool = False, out: Path = Path("results"), seed: int = 0, show_pr
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     result = DemoResult("pwl_conditioning", "Architecture and conditioning: piecewise-linear curves")
-    with Timer() as timer:
-        f_train, p_train = data.pwl_curves(s.n, s.k, s.train_curves, rng)
-        f_valid, _ = data.pwl_curves(s.n, s.k, s.valid_curves, rng)
-        a_train, _ = data.pwl_curves(s.n, s.k, s.train_curves, rng, random_pieces=True)
-        a_valid, _ = data.pwl_curves(s.n, s.k, s.valid_curves, rng, random_pieces=True)
-        tries = {
-            "1. autoencoder": (try_autoencoder(s, rng), a_train, a_valid),
-            "2. convex (Adam)": (try_convex(s, rng, f_train), f_train, f_valid),
-            "2'. convex (SGD)": (try_convex(s, rng, f_train, "SGD"), f_train, f_valid),
-            "3. conv": (try_conv(s, rng), f_train, f_valid),
-            "4. conv + precond.": (try_preconditioned(s, rng, f_train), f_train, f_valid),
-        }
-        snapshots, errors, distances = {}, {}, {}
-        for name, ((graph, opt, decode, feeds), f_tr, f_va) in tries.items():
-            snapshots[name], distances[name] = train(graph, opt, feeds, f_tr, p_train, s.checkpoints, decode, f_va,
-                                                     rng, name,
-                                    show_progress)
-            errors[name] = {t: relative_error(decoded, f_va) for t, decoded in snapshots[name].items()}
-        truths = {name: f_va for name, (_, _, f_va) in tries.items()}
-        result.figures.append(plot_curves(snapshots, truths, s.checkpoints, out))
-        result.figures.append(plot_distances(distances, out))
-        budget = s.checkpoints[-1]
-        w4 = tries["4. conv + precond."][0][0]["w"].output[:, 0]
-        result.check("try 4 recovers the filter (1, -2, 1)", "it works",
-                     f"w = ({w4[0]:.4f}, {w4[1]:.4f}, {w4[2]:.4f}), max error {np.abs(w4 - [1, -2, 1]).max():.2g}",
-                     np.abs(w4 - [1, -2, 1]).max() < 1e-2)
-        e4 = errors["4. conv + precond."][budget]
-        result.check(f"try 4 decodes validation curves after {budget} iterations", "relative error < 1%",
-                     f"{100 * e4:.3f}%", e4 < 0.01)
-        for name in ("1. autoencoder", "2. convex (Adam)", "2'. convex (SGD)", "3. conv"):
-            e = errors[name][budget]
-            result.check(f"{name} is several times worse at the same budget", "fails or is slow",
-                         f"{100 * e:.2f}% ({e / e4:.0f}x try 4)", e >= 3 * e4)
-        result.notes.append("relative validation error at " + ", ".join(map(str, s.checkpoints)) + " iterations: "
-                            + "; ".join(f"{k}: " + " / ".join(f"{100 * v:.2f}%" for v in errs.values())
-                                        for k, errs in errors.items()))
+    f_train, p_train = data.pwl_curves(s.n, s.k, s.train_curves, rng)
+    f_valid, _ = data.pwl_curves(s.n, s.k, s.valid_curves, rng)
+    a_train, _ = data.pwl_curves(s.n, s.k, s.train_curves, rng, random_pieces=True)
+    a_valid, _ = data.pwl_curves(s.n, s.k, s.valid_curves, rng, random_pieces=True)
+    tries = {
+        "1. autoencoder": (try_autoencoder(s, rng), a_train, a_valid),
+        "2. convex (Adam)": (try_convex(s, rng, f_train), f_train, f_valid),
+        "2'. convex (SGD)": (try_convex(s, rng, f_train, "SGD"), f_train, f_valid),
+        "3. conv": (try_conv(s, rng), f_train, f_valid),
+        "4. conv + precond.": (try_preconditioned(s, rng, f_train), f_train, f_valid),
+    }
+    snapshots, errors, distances = {}, {}, {}
+    for name, ((graph, opt, decode, feeds), f_tr, f_va) in tries.items():
+        snapshots[name], distances[name] = train(graph, opt, feeds, f_tr, p_train, s.checkpoints, decode, f_va,
+                                                 rng, name,
+                                show_progress)
+        errors[name] = {t: relative_error(decoded, f_va) for t, decoded in snapshots[name].items()}
+    truths = {name: f_va for name, (_, _, f_va) in tries.items()}
+    result.figures.append(plot_curves(snapshots, truths, s.checkpoints, out))
+    result.figures.append(plot_distances(distances, out))
+    budget = s.checkpoints[-1]
+    w4 = tries["4. conv + precond."][0][0]["w"].output[:, 0]
+    result.check("try 4 recovers the filter (1, -2, 1)", "it works",
+                 f"w = ({w4[0]:.4f}, {w4[1]:.4f}, {w4[2]:.4f}), max error {np.abs(w4 - [1, -2, 1]).max():.2g}",
+                 np.abs(w4 - [1, -2, 1]).max() < 1e-2)
+    e4 = errors["4. conv + precond."][budget]
+    result.check(f"try 4 decodes validation curves after {budget} iterations", "relative error < 1%",
+                 f"{100 * e4:.3f}%", e4 < 0.01)
+    for name in ("1. autoencoder", "2. convex (Adam)", "2'. convex (SGD)", "3. conv"):
+        e = errors[name][budget]
+        result.check(f"{name} is several times worse at the same budget", "fails or is slow",
+                     f"{100 * e:.2f}% ({e / e4:.0f}x try 4)", e >= 3 * e4)
+    result.notes.append("relative validation error at " + ", ".join(map(str, s.checkpoints)) + " iterations: "
+                        + "; ".join(f"{k}: " + " / ".join(f"{100 * v:.2f}%" for v in errs.values())
+                                    for k, errs in errors.items()))
 
-        conds = condition_numbers(s.condition_ns, rng)
-        fits = {name: float(np.polyfit(np.log(s.condition_ns), np.log(v), 1)[0]) for name, v in conds.items()}
-        result.figures.append(plot_conditioning(s.condition_ns, conds, fits, out))
-        result.check("try 4's condition number stays near 1 for every n", "close to 1",
-                     ", ".join(f"n={n}: {c:.2f}" for n, c in zip(s.condition_ns, conds["preconditioned"],
-                                                                   strict=True)),
-                     max(conds["preconditioned"]) < 10)
-        convex, conv, pre = (fits[name] for name in conds)
-        result.notes.append(f"fitted growth exponents: cond(W'W) ~ n^{convex:.2f} (talk: SGD needs n^3.5 "
-                            f"iterations); cond(E F'F) ~ n^{conv:.2f} (talk: n^3); preconditioned ~ n^{pre:.2f} "
-                            "(talk: ~1)")
-    result.seconds = timer.seconds
+    conds = condition_numbers(s.condition_ns, rng)
+    fits = {name: float(np.polyfit(np.log(s.condition_ns), np.log(v), 1)[0]) for name, v in conds.items()}
+    result.figures.append(plot_conditioning(s.condition_ns, conds, fits, out))
+    result.check("try 4's condition number stays near 1 for every n", "close to 1",
+                 ", ".join(f"n={n}: {c:.2f}" for n, c in zip(s.condition_ns, conds["preconditioned"],
+                                                               strict=True)),
+                 max(conds["preconditioned"]) < 10)
+    convex, conv, pre = (fits[name] for name in conds)
+    result.notes.append(f"fitted growth exponents: cond(W'W) ~ n^{convex:.2f} (talk: SGD needs n^3.5 "
+                        f"iterations); cond(E F'F) ~ n^{conv:.2f} (talk: n^3); preconditioned ~ n^{pre:.2f} "
+                        "(talk: ~1)")
     return result
 
 

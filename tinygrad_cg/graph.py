@@ -179,7 +179,6 @@ class Graph:
             if inp.name in self._inputs_by_name:
                 raise GraphError(f"two Input layers are both named '{inp.name}'; feeds go by name")
             self._inputs_by_name[inp.name] = inp
-        self.dtype = np.dtype(dtype)
         self.set_dtype(dtype)
         self._mark_needs_delta()
         # Backward only visits the loss's ancestors, in reverse order.
