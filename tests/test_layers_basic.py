@@ -69,6 +69,14 @@ def test_reshape_flatten_concat_gradients(n, a, b, seed):
     check_layer_gradients(L.Flatten, [x], rng)
     check_layer_gradients(lambda u, v: L.Concat([u, v], axis=1), [x, rng.normal(size=(n, 2, b))], rng)
     check_layer_gradients(lambda u, v: L.Concat([u, v], axis=-1), [x, rng.normal(size=(n, a, 1))], rng)
+    check_layer_gradients(lambda v: L.GroupRows(v, a), [rng.normal(size=(n * a, b))], rng)
+
+
+def test_group_rows_puts_each_tuple_on_one_row():
+    rows = np.arange(12.0).reshape(6, 2)  # 3 tuples of 2 members, 2 features each
+    out = L.GroupRows(L.Variable(rows), 2)
+    cg.Graph(out, dtype=np.float64).forward()
+    np.testing.assert_array_equal(out.output, [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11]])
 
 
 def test_sigmoid_and_tanh_are_stable_for_huge_inputs():
@@ -120,3 +128,9 @@ def test_reshape_and_concat_errors():
         L.Reshape(x, (5,), name="r")
     with pytest.raises(cg.ShapeError, match="Concat 'c'"):
         L.Concat([x, L.Input("y", shape=(None, 3, 3))], axis=2, name="c")
+    with pytest.raises(cg.ShapeError, match="GroupRows 'g'.*5 rows do not split into groups of 2"):
+        L.GroupRows(L.Variable(np.zeros((5, 1))), 2, name="g")
+    with pytest.raises(cg.ShapeError, match="GroupRows 'g'.*needs rows"):
+        L.GroupRows(x, 2, name="g")
+    with pytest.raises(ValueError, match="positive integer"):
+        L.GroupRows(L.Variable(np.zeros((4, 1))), 0)

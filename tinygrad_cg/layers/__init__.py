@@ -10,7 +10,7 @@ from .conv import FlattenKernel, Im2Col, RowsToImages
 from .losses import HingeLoss, LogisticLoss, SoftmaxCrossEntropy, SquaredLoss
 from .normalization import BatchNorm
 from .pooling import AvgPool2D, MaxPool2D
-from .shape import Concat, Flatten, Reshape
+from .shape import Concat, Flatten, GroupRows, Reshape
 from .sources import Constant, Input, Variable
 
 __all__ = [
@@ -19,6 +19,6 @@ __all__ = [
     "Affine",
     "ReLU", "Sigmoid", "Tanh", "Step",
     "SquaredLoss", "HingeLoss", "LogisticLoss", "SoftmaxCrossEntropy",
-    "Reshape", "Flatten", "Concat",
+    "Reshape", "Flatten", "GroupRows", "Concat",
     "Im2Col", "FlattenKernel", "RowsToImages", "MaxPool2D", "AvgPool2D", "BatchNorm",
 ]

@@ -1,4 +1,4 @@
-"""Layers that move numbers around without computing: reshape, flatten, concatenate.
+"""Layers that move numbers around without computing: reshape, flatten, group rows, concatenate.
 
 Their backward passes undo the move: delta is reshaped (or split) back to the input's layout.
 """
@@ -56,6 +56,38 @@ class Flatten(Layer):
     def forward(self):
         x = self.inputs[0].output
         self.output = x.reshape(x.shape[0], -1)
+
+    def backward(self):
+        x = self.inputs[0]
+        if x.needs_delta:
+            x.delta += self.delta.reshape(x.delta.shape)
+
+
+class GroupRows(Layer):
+    """o = x reshaped (N*size, D) -> (N, size*D): each run of ``size`` consecutive rows becomes one row.
+
+    How one network is applied to every member of a tuple with shared weights: feed the N tuples as
+    N*size rows (tuple-major), run the shared network once, then group its outputs per tuple.
+    delta_x += delta reshaped back to (N*size, D).
+    """
+
+    def __init__(self, x: Layer, size: int, name: str | None = None):
+        if int(size) != size or size < 1:
+            raise ValueError(f"GroupRows: size must be a positive integer, got {size!r}")
+        self.size = int(size)
+        super().__init__(x, name=name)
+
+    def infer_shape(self, x: Shape) -> Shape:
+        if len(x) != 2:
+            raise self.shape_error(f"needs rows (N*size, D), got {fmt_shape(x)}")
+        rows, width = x
+        if rows is not None and rows % self.size:
+            raise self.shape_error(f"{rows} rows do not split into groups of {self.size}")
+        return (None if rows is None else rows // self.size, None if width is None else width * self.size)
+
+    def forward(self):
+        x = self.inputs[0].output
+        self.output = x.reshape(x.shape[0] // self.size, -1)
 
     def backward(self):
         x = self.inputs[0]
