@@ -31,7 +31,7 @@ def test_scalar_operand_gradients(shape, seed, layer, scalar_first):
 
 
 @few
-@given(shape=shapes, seed=seeds, layer=st.sampled_from([L.Square, L.Sum, L.Mean, L.Sigmoid, L.Tanh]))
+@given(shape=shapes, seed=seeds, layer=st.sampled_from([L.Square, L.Sum, L.Mean, L.Sigmoid, L.Tanh, L.Softmax]))
 def test_unary_gradients(shape, seed, layer):
     rng = np.random.default_rng(seed)
     check_layer_gradients(layer, [rng.normal(size=shape)], rng)
@@ -89,6 +89,17 @@ def test_sigmoid_and_tanh_are_stable_for_huge_inputs():
             graph.backward()
         assert np.all(np.isfinite(out.output)) and np.all(np.isfinite(v.delta))
     np.testing.assert_allclose(L.activations.stable_sigmoid(np.array([-1e4, 0.0, 1e4])), [0.0, 0.5, 1.0])
+
+
+def test_softmax_rows_are_distributions_even_for_huge_logits():
+    logits = np.array([[1e4, 0.0, -1e4], [1.0, 2.0, 3.0]])
+    out = L.Softmax(L.Variable(logits))
+    with np.errstate(over="raise", invalid="raise"):
+        cg.Graph(out, dtype=np.float64).forward()
+    np.testing.assert_allclose(out.output.sum(axis=1), 1.0)
+    np.testing.assert_allclose(out.output[0], [1.0, 0.0, 0.0])
+    e = np.exp([1.0, 2.0, 3.0])
+    np.testing.assert_allclose(out.output[1], e / e.sum())
 
 
 # --- shape errors name the layer --------------------------------------------------------------

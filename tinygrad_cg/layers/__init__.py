@@ -3,7 +3,7 @@
 Each layer is a small class: a docstring with its formula and shapes, ``forward`` and ``backward``.
 """
 
-from .activations import ReLU, Sigmoid, Step, Tanh
+from .activations import ReLU, Sigmoid, Softmax, Step, Tanh
 from .affine import Affine
 from .arithmetic import Add, MatMul, Mean, Multiply, Square, Subtract, Sum
 from .conv import FlattenKernel, Im2Col, RowsToImages
@@ -17,7 +17,7 @@ __all__ = [
     "Input", "Variable", "Constant",
     "Add", "Subtract", "Multiply", "Square", "MatMul", "Sum", "Mean",
     "Affine",
-    "ReLU", "Sigmoid", "Tanh", "Step",
+    "ReLU", "Sigmoid", "Tanh", "Softmax", "Step",
     "SquaredLoss", "HingeLoss", "LogisticLoss", "SoftmaxCrossEntropy",
     "Reshape", "Flatten", "GroupRows", "Concat",
     "Im2Col", "FlattenKernel", "RowsToImages", "MaxPool2D", "AvgPool2D", "BatchNorm",

@@ -112,3 +112,32 @@ class Step(Elementwise):
             x.delta += self.delta
         else:
             x.delta += self.delta * self.surrogate_derivative(x.output).astype(x.delta.dtype)
+
+
+class Softmax(Layer):
+    """o_n = softmax(x_n) over the last axis: o_nj = exp(x_nj) / sum_i exp(x_ni) (a distribution per row).
+
+    Not elementwise: each output depends on the whole row, so with the Jacobian
+    d o_j / d x_i = o_j (1[i = j] - o_i) the backward pass is delta_x += o * (delta - sum_j delta_j o_j).
+    Computed from x - max(x), so no exp overflows. (For a log-loss on the result use
+    SoftmaxCrossEntropy, which is stabler than log(Softmax).)
+    """
+
+    def __init__(self, x: Layer, name: str | None = None):
+        super().__init__(x, name=name)
+
+    def infer_shape(self, x: Shape) -> Shape:
+        if len(x) < 1:
+            raise self.shape_error("needs at least one axis to normalise over")
+        return x
+
+    def forward(self):
+        x = self.inputs[0].output
+        e = np.exp(x - x.max(axis=-1, keepdims=True))
+        self.output = e / e.sum(axis=-1, keepdims=True)
+
+    def backward(self):
+        x = self.inputs[0]
+        if x.needs_delta:
+            p = self.output
+            x.delta += p * (self.delta - (self.delta * p).sum(axis=-1, keepdims=True))
