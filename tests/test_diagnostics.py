@@ -60,7 +60,7 @@ def test_gradient_snr_recovers_known_signal_and_noise(batch_size):
     mean, std, dim, m = np.array([0.3, -0.4, 0.0, 0.0]), 2.0, 4, 4000
     per_example = mean + std * rng.standard_normal((m * batch_size, dim))
     batches = per_example.reshape(m, batch_size, dim).mean(axis=1)
-    snr, signal, noise = diagnostics.gradient_snr(batches, batch_size=batch_size)
+    snr, signal, noise, _ = diagnostics.gradient_snr(batches, batch_size=batch_size)
     assert noise == pytest.approx(dim * std**2, rel=0.05)
     assert signal == pytest.approx(0.25, abs=0.05)
     assert snr == pytest.approx(0.25 / 16, rel=0.3)
@@ -72,3 +72,14 @@ def test_gradient_snr_of_pure_noise_is_near_zero_and_can_go_negative():
     assert abs(np.mean(snrs)) < 0.002 and min(snrs) < 0
     with pytest.raises(ValueError, match="at least two"):
         diagnostics.gradient_snr([np.ones(2)])
+
+
+@pytest.mark.parametrize("mean", [np.zeros(5), np.full(5, 0.2)])
+def test_gradient_snr_standard_error_matches_the_spread_over_repeats(mean):
+    rng = np.random.default_rng(2)
+    estimates = [diagnostics.gradient_snr(mean + rng.standard_normal((400, 5))) for _ in range(300)]
+    spread = np.std([e.snr for e in estimates])
+    assert np.median([e.snr_se for e in estimates]) == pytest.approx(spread, rel=0.2)
+    # the 2-s.e. upper bound covers the truth in about 97% of repeats
+    truth = mean @ mean / 5
+    assert np.mean([e.upper() >= truth for e in estimates]) > 0.93

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -136,7 +136,20 @@ def condition_number(matrix: np.ndarray) -> float:
     return float(np.linalg.cond(matrix))
 
 
-def gradient_snr(gradients: Iterable[np.ndarray], batch_size: int = 1) -> tuple[float, float, float]:
+class SNREstimate(NamedTuple):
+    """What ``gradient_snr`` returns: the ratio, its two terms, and the ratio's standard error."""
+
+    snr: float
+    signal: float
+    noise: float
+    snr_se: float
+
+    def upper(self, z: float = 2.0) -> float:
+        """An upper confidence bound on the SNR: snr + z standard errors (z = 2: about 97.5%)."""
+        return self.snr + z * self.snr_se
+
+
+def gradient_snr(gradients: Iterable[np.ndarray], batch_size: int = 1) -> SNREstimate:
     """The signal-to-noise ratio of a stochastic gradient (paper Section 3.2): SNR = Sig / Noi with
 
         Sig = || E_x g(x) ||^2,     Noi = E_x || g(x) - E_x g(x) ||^2,
@@ -147,14 +160,26 @@ def gradient_snr(gradients: Iterable[np.ndarray], batch_size: int = 1) -> tuple[
     ||mean||^2 overestimates Sig by Noi / (m batch_size), which is subtracted (the estimate may then be
     <= 0: the signal is below what the sample resolves). Computed in float64.
 
-    Returns (snr, signal, noise). The paper's original script squared Sig once more when forming the
-    noise term; this follows the paper's definition instead.
+    The standard error uses Var(Sig estimate) ~ 4 mu' C mu / m + 2 tr(C^2) / m^2 (C the covariance of
+    one sample, mu the mean): the second term is the floor, the smallest SNR that m samples resolve.
+    Returns an ``SNREstimate(snr, signal, noise, snr_se)``. The paper's original script squared Sig
+    once more when forming the noise term; this follows the paper's definition instead.
     """
     G = np.array([np.asarray(g, dtype=np.float64).reshape(-1) for g in gradients])
     m = G.shape[0]
     if m < 2:
         raise ValueError("gradient_snr needs at least two gradient samples")
     mean = G.mean(axis=0)
-    noise = batch_size * float(np.square(G - mean).sum(axis=1).sum() / (m - 1))
-    signal = float(mean @ mean) - noise / (m * batch_size)
-    return (signal / noise if noise > 0 else float("inf")), signal, noise
+    centred = G - mean
+    variance = float(np.square(centred).sum() / (m - 1))  # tr(C)
+    noise = batch_size * variance
+    signal = float(mean @ mean) - variance / m
+    # tr(C^2) from the smaller of the two Gram matrices; mu' C mu from the projections on the mean.
+    gram = centred @ centred.T if m <= G.shape[1] else centred.T @ centred
+    trace_c2 = float(np.square(gram).sum()) / (m - 1) ** 2
+    # (the plug-in mean carries noise of its own: E[mean' C mean] = mu' C mu + tr(C^2) / m)
+    mu_c_mu = max(float(np.square(centred @ mean).sum()) / (m - 1) - trace_c2 / m, 0.0)
+    signal_se = float(np.sqrt(4 * mu_c_mu / m + 2 * trace_c2 / m**2))
+    if noise <= 0:
+        return SNREstimate(float("inf"), signal, noise, 0.0)
+    return SNREstimate(signal / noise, signal, noise, signal_se / noise)
