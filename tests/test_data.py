@@ -53,3 +53,17 @@ def test_line_tuples_target_is_the_parity_of_the_labels():
     images, labels, target = data.line_tuples(3, 50, rng=1)
     assert images.shape == (50, 3, 1, 28, 28) and labels.shape == (50, 3)
     np.testing.assert_array_equal(target[:, 0], np.prod(labels, axis=1))
+
+
+def test_stock_gains_best_stock_always_gains():
+    best_stock = np.random.default_rng(0).integers(7, size=20)
+    x, z, best = data.stock_gains(5_000, best_stock, 7, rng=1)
+    assert x.shape == (5_000, 20) and z.shape == (5_000, 7)
+    np.testing.assert_array_equal(x.sum(axis=1), 1)
+    np.testing.assert_array_equal(best, best_stock[x.argmax(axis=1)])
+    np.testing.assert_array_equal(z[np.arange(5_000), best], 1)
+    others = z.copy()
+    others[np.arange(5_000), best] = 0
+    assert set(np.unique(z)) == {-1.0, 1.0} and abs(others.sum() / (5_000 * 6)) < 0.02  # fair signs elsewhere
+    with pytest.raises(ValueError, match="stock indices in 0..6"):
+        data.stock_gains(3, np.array([0, 7]), 7)

@@ -142,3 +142,25 @@ def line_tuples(k: int, n: int, rng: Rng = None) -> tuple[np.ndarray, np.ndarray
     images, labels = line_images(n * k, rng)
     labels = labels.reshape(n, k)
     return images.reshape(n, k, 1, 28, 28), labels, np.prod(labels, axis=1, keepdims=True)
+
+
+def stock_gains(n: int, best_stock: np.ndarray, k: int, rng: Rng = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The synthetic "stocks" task of the extended paper: n examples (x, z) over k stocks.
+
+    ``best_stock`` (d,) gives each of the d possible inputs its best stock, in 0..k-1. An example draws
+    an input i uniformly, x = e_i (one-hot), and gains z in {-1, +1}^k: independent fair signs, except
+    z[best_stock[i]] = +1. Allocating p (a distribution over stocks) earns p . z; always buying the best
+    stock earns 1, a uniform allocation 1/k on average. Returns (x (n, d), z (n, k), best (n,)).
+    """
+    generator = as_rng(rng)
+    best_stock = np.asarray(best_stock)
+    if best_stock.ndim != 1 or best_stock.min() < 0 or best_stock.max() >= k:
+        raise ValueError(f"stock_gains: best_stock must be a 1-D array of stock indices in 0..{k - 1}")
+    d = best_stock.shape[0]
+    index = generator.integers(d, size=n)
+    x = np.zeros((n, d))
+    x[np.arange(n), index] = 1.0
+    z = generator.choice(np.array([-1.0, 1.0]), size=(n, k))
+    best = best_stock[index]
+    z[np.arange(n), best] = 1.0
+    return x, z, best

@@ -25,48 +25,51 @@ jit = numba.njit(cache=True, parallel=PARALLEL, fastmath=False)
 
 
 @jit
-def _im2col(x, kh, kw, stride, ph, pw, oh, ow, cols):
-    n, c, h, w = x.shape
+def _window_offsets(c, kh, kw, hp, wp):
+    """Flat offsets, in a padded (C, Hp, Wp) image, of the C*kh*kw window elements relative to the
+    window's top-left corner, in Im2Col's column order (c, i, j)."""
+    offsets = np.empty(c * kh * kw, dtype=np.int64)
+    q = 0
+    for ch in range(c):
+        for i in range(kh):
+            for j in range(kw):
+                offsets[q] = (ch * hp + i) * wp + j
+                q += 1
+    return offsets
+
+
+# im2col is a gather and col2im its scatter-add. Working on the zero-padded input through one table
+# of offsets leaves the inner loop a branch-free run over a window's C*kh*kw elements (2-3x faster
+# than looping over (c, i, j) with bounds tests for the padding).
+@jit
+def _im2col(xp, kh, kw, stride, oh, ow, cols):
+    n, c, hp, wp = xp.shape
+    offsets = _window_offsets(c, kh, kw, hp, wp)
+    width = offsets.shape[0]
+    flat_x, flat_cols = xp.reshape(-1), cols.reshape(-1)
     for b in prange(n):
         for oy in range(oh):
             for ox in range(ow):
-                row = (b * oh + oy) * ow + ox
-                x0 = ox * stride - pw
-                j_lo, j_hi = max(0, -x0), min(kw, w - x0)  # the kernel columns that land inside the image
-                for ch in range(c):
-                    for i in range(kh):
-                        y = oy * stride - ph + i
-                        base = (ch * kh + i) * kw
-                        if y < 0 or y >= h:
-                            for j in range(kw):
-                                cols[row, base + j] = 0
-                            continue
-                        for j in range(j_lo):
-                            cols[row, base + j] = 0
-                        for j in range(j_lo, j_hi):
-                            cols[row, base + j] = x[b, ch, y, x0 + j]
-                        for j in range(j_hi, kw):
-                            cols[row, base + j] = 0
+                corner = (b * c * hp + oy * stride) * wp + ox * stride
+                row = ((b * oh + oy) * ow + ox) * width
+                for q in range(width):
+                    flat_cols[row + q] = flat_x[corner + offsets[q]]
 
 
 @jit
-def _col2im(cols, kh, kw, stride, ph, pw, oh, ow, out):
-    n, c, h, w = out.shape
+def _col2im(cols, kh, kw, stride, oh, ow, outp):
+    n, c, hp, wp = outp.shape
+    offsets = _window_offsets(c, kh, kw, hp, wp)
+    width = offsets.shape[0]
+    flat_out, flat_cols = outp.reshape(-1), cols.reshape(-1)
     for b in prange(n):
-        out[b] = 0
+        outp[b] = 0
         for oy in range(oh):
             for ox in range(ow):
-                row = (b * oh + oy) * ow + ox
-                x0 = ox * stride - pw
-                j_lo, j_hi = max(0, -x0), min(kw, w - x0)
-                for ch in range(c):
-                    for i in range(kh):
-                        y = oy * stride - ph + i
-                        if y < 0 or y >= h:
-                            continue
-                        base = (ch * kh + i) * kw
-                        for j in range(j_lo, j_hi):
-                            out[b, ch, y, x0 + j] += cols[row, base + j]
+                corner = (b * c * hp + oy * stride) * wp + ox * stride
+                row = ((b * oh + oy) * ow + ox) * width
+                for q in range(width):
+                    flat_out[corner + offsets[q]] += flat_cols[row + q]
 
 
 @jit
@@ -149,8 +152,13 @@ def im2col(x, kh, kw, stride=1, padding=0):
     n, c, h, w = x.shape
     ph, pw = pair(padding)
     oh, ow = output_size(h, kh, stride, ph), output_size(w, kw, stride, pw)
+    if ph or pw:
+        xp = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=x.dtype)
+        xp[:, :, ph:ph + h, pw:pw + w] = x
+    else:
+        xp = np.ascontiguousarray(x)
     cols = np.empty((n * oh * ow, c * kh * kw), dtype=x.dtype)
-    _im2col(np.ascontiguousarray(x), kh, kw, stride, ph, pw, oh, ow, cols)
+    _im2col(xp, kh, kw, stride, oh, ow, cols)
     return cols
 
 
@@ -158,9 +166,9 @@ def col2im(cols, x_shape, kh, kw, stride=1, padding=0):
     n, c, h, w = x_shape
     ph, pw = pair(padding)
     oh, ow = output_size(h, kh, stride, ph), output_size(w, kw, stride, pw)
-    out = np.empty(x_shape, dtype=cols.dtype)
-    _col2im(np.ascontiguousarray(cols), kh, kw, stride, ph, pw, oh, ow, out)
-    return out
+    outp = np.empty((n, c, h + 2 * ph, w + 2 * pw), dtype=cols.dtype)
+    _col2im(np.ascontiguousarray(cols), kh, kw, stride, oh, ow, outp)
+    return np.ascontiguousarray(outp[:, :, ph:ph + h, pw:pw + w]) if ph or pw else outp
 
 
 def maxpool_forward(x, k, stride):
