@@ -14,6 +14,7 @@ DEMOS = {
     "optimizers": "demos.optimizers",
     "flat_activations": "demos.flat_activations",
     "pwl_conditioning": "demos.pwl_conditioning",
+    "e2e_vs_decomposition": "demos.e2e_vs_decomposition",
 }
 
 

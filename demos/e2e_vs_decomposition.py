@@ -339,7 +339,8 @@ def train_stocks(approach: str, settings: Settings, seed: int, show_progress: bo
     return dict(iterations=np.array(iterations), gain=np.array(gains))
 
 
-def stock_snr(approach: str, k: int, examples: int, seed: int, chunk: int = 10_000) -> float:
+def stock_snr(approach: str, k: int, examples: int, seed: int, inputs: int = STOCK_INPUTS,
+              chunk: int = 10_000) -> float:
     """SNR of the per-example gradient w.r.t. the allocation weights W (d x k) at initialization.
 
     x = e_i makes example j's gradient nonzero only in row i_j, where it is r_j = N * delta_logits[j]
@@ -348,10 +349,10 @@ def stock_snr(approach: str, k: int, examples: int, seed: int, chunk: int = 10_0
     Sig = ||mean||^2 - Noi / m: gradient_snr's estimator without forming an m x (d k) matrix.
     """
     rng = np.random.default_rng([seed, 13, k])
-    best_stock = rng.integers(k, size=STOCK_INPUTS)
-    logits, _, graph = stock_model(approach, STOCK_INPUTS, k, np.random.default_rng(seed))
+    best_stock = rng.integers(k, size=inputs)
+    logits, _, graph = stock_model(approach, inputs, k, np.random.default_rng(seed))
     graph.set_dtype(np.float64)
-    row_sums, squared = np.zeros((STOCK_INPUTS, k)), 0.0
+    row_sums, squared = np.zeros((inputs, k)), 0.0
     for start in range(0, examples, chunk):
         n = min(chunk, examples - start)
         x, z, best = data.stock_gains(n, best_stock, k, rng)

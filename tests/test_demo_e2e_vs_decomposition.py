@@ -1,0 +1,123 @@
+"""The end-to-end vs decomposition demo: its quick plan's claims, and the pieces it is built from."""
+
+import numpy as np
+import pytest
+
+import tinygrad_cg as cg
+from demos import e2e_vs_decomposition as demo
+from tinygrad_cg import data
+from tinygrad_cg import layers as L
+
+
+@pytest.fixture(scope="module")
+def quick_result(tmp_path_factory):
+    return demo.run(quick=True, out=tmp_path_factory.mktemp("e2e"), show_progress=False)
+
+
+def claim(result, text):
+    return next(c for c in result.claims if text in c.claim)
+
+
+def test_decomposition_reaches_the_attainable_accuracy_at_every_k(quick_result):
+    assert claim(quick_result, "decomposition reaches").held
+
+
+def test_end_to_end_works_at_k1_and_fails_at_k4(quick_result):
+    assert claim(quick_result, "end-to-end reaches >= 0.90 at k = 1").held
+    assert claim(quick_result, "end-to-end stays near chance").held
+
+
+def test_end_to_end_snr_falls_with_k_and_decomposition_does_not(quick_result):
+    assert claim(quick_result, "end-to-end's SNR falls by orders").held
+    assert claim(quick_result, "decomposition's SNR stays flat").held
+
+
+def test_stocks_claims(quick_result):
+    assert claim(quick_result, "stocks: supervised").held
+    assert claim(quick_result, "stocks: end-to-end's SNR falls").held
+
+
+def test_report_names_the_failing_k_and_the_paper_scale_time(quick_result):
+    text = quick_result.markdown()
+    assert "smallest k (of [1, 4]) at which end-to-end fails" in text
+    assert "Projected paper-scale training" in text
+    assert len(quick_result.figures) == 3 and all(p.exists() for p in quick_result.figures)
+
+
+def test_tuple_net_gradients_match_finite_differences():
+    """The whole N1 + N2 graph (convs, pools, GroupRows, sigmoid link, a hinge loss) in float64, on 2 tuples
+    of k = 2 line images; a squared tuple score stands in for the primary hinge so that no kink is near.
+    The gradcheck perturbs a sample of 6 entries of every parameter."""
+    rng = np.random.default_rng(0)
+    net = demo.build_tuple_net(2, rng)
+    graph = cg.Graph(L.Add(L.Mean(L.Square(net.tuple_score)), net.secondary), dtype=np.float64)
+    feed = demo.tuple_feed(2, 2, rng)
+    del feed["target"]
+    feed["images"] = feed["images"] + rng.normal(0, 0.1, size=feed["images"].shape)  # no exact max-pool ties
+    errors = cg.diagnostics.gradcheck(graph, feed, tol=1e-5, max_entries=6)
+    assert max(errors.values()) < 1e-5
+
+
+def test_score_gradients_are_the_per_tuple_gradients():
+    """score_gradients' rows are each tuple's own gradient: their mean is the batch gradient of W."""
+    rng = np.random.default_rng(1)
+    features, labels = rng.random((40, 100)), np.where(rng.random(40) < 0.5, -1.0, 1.0)
+    tuples = rng.permutation(40).reshape(10, 4)
+    for loss_name in demo.SNR_LOSSES:
+        g = demo.score_gradients(features, labels, tuples, loss_name, seed=3, dtype=np.float64)
+        one = demo.score_gradients(features, labels, tuples[:1], loss_name, seed=3, dtype=np.float64)
+        np.testing.assert_allclose(g[0], one[0], rtol=1e-10, atol=1e-14)
+        assert g.shape == (10, 100)
+
+
+def test_crossfit_snr_sees_a_planted_signal_and_no_signal_in_pure_noise():
+    """Small features (|score| < 1: every hinge active, g = -y h) that carry the label in 10 coordinates
+    give a signal; with labels independent of the features E g = 0 and the estimate stays within 3 s.e."""
+    rng = np.random.default_rng(2)
+    labels = np.where(rng.random(6_000) < 0.5, -1.0, 1.0)
+    features = 0.01 * (rng.normal(size=(6_000, 100)) + 0.5 * labels[:, None] * (np.arange(100) < 10))
+    snr1, se1, _ = demo.crossfit_snr(features, labels, 1, "decomposition", 0, np.float64, 20, 500, tuple_seed=1)
+    assert snr1 > 4 * se1 > 0
+    noise_labels = np.where(rng.random(6_000) < 0.5, -1.0, 1.0)
+    snr0, se0, _ = demo.crossfit_snr(features, noise_labels, 1, "decomposition", 0, np.float64, 20, 500,
+                                     tuple_seed=1)
+    assert abs(snr0) < 3 * se0
+
+
+def test_attainable_accuracy_and_ambiguous_images():
+    assert demo.attainable_accuracy(1, 0.95) == pytest.approx(0.95)
+    assert demo.attainable_accuracy(2, 0.9) == pytest.approx(0.9**2 + 0.1**2)  # both right or both wrong
+    fraction = demo.ambiguous_fraction(20_000, np.random.default_rng(3))
+    assert 0.05 < fraction < 0.15
+
+
+def test_stock_losses_are_minus_the_gain_and_minus_p_best():
+    rng = np.random.default_rng(4)
+    best_stock = rng.integers(5, size=8)
+    x, z, best = data.stock_gains(6, best_stock, 5, rng)
+    for approach in demo.STOCK_APPROACHES:
+        _, p, graph = demo.stock_model(approach, 8, 5, np.random.default_rng(0))
+        graph.set_dtype(np.float64)
+        loss = float(graph.forward(demo.stock_feed(approach, x, z, best)))
+        logits = graph.layers[[layer.name for layer in graph.layers].index("allocation")].output
+        probabilities = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+        expected = {"end-to-end": -np.mean(np.sum(probabilities * z, axis=1)),
+                    "decomposition (-p_best)": -np.mean(probabilities[np.arange(6), best]),
+                    "decomposition (-log p_best)": -np.mean(np.log(probabilities[np.arange(6), best]))}[approach]
+        assert loss == pytest.approx(expected, rel=1e-10)
+
+
+def test_stock_snr_matches_gradient_snr_on_dense_gradients():
+    """The sparse row-sum formula of stock_snr equals gradient_snr on the explicit per-example gradients."""
+    d, k, m = 8, 5, 400
+    rng = np.random.default_rng([0, 13, k])
+    best_stock = rng.integers(k, size=d)
+    x, z, best = data.stock_gains(m, best_stock, k, rng)
+    logits, _, graph = demo.stock_model("end-to-end", d, k, np.random.default_rng(0))
+    graph.set_dtype(np.float64)
+    graph.forward(demo.stock_feed("end-to-end", x, z, best))
+    graph.backward()
+    per_example = np.einsum("ni,nj->nij", x, m * logits.delta).reshape(m, -1)
+    expected = cg.diagnostics.gradient_snr(per_example).snr
+    measured = demo.stock_snr("end-to-end", k, m, seed=0, inputs=d, chunk=m)
+    assert measured == pytest.approx(expected, rel=1e-9)
