@@ -1,5 +1,6 @@
-"""One LeNet SGD step (batch 40, 1x28x28, 10 classes): tinygrad_cg (numba and numpy kernels) vs
-PyTorch CPU (2 threads) when installed, plus where the time goes. Run: python benchmarks/lenet_step.py"""
+"""One LeNet SGD step (batch 40, 1x28x28, 10 classes): tinygrad_cg (fused Conv2D; composed conv with numba
+and with numpy kernels) vs PyTorch CPU (2 threads) when installed, plus where the fused step's time goes.
+Run: python benchmarks/lenet_step.py"""
 
 from common import median_times, pin_threads, torch_or_none
 
@@ -21,10 +22,10 @@ X = rng.random(size=(BATCH, 1, 28, 28)).astype(np.float32)
 labels = rng.integers(0, 10, size=BATCH)
 
 
-def make_step(backend: str):
+def make_step(backend: str, fused: bool = False):
     x = L.Input("x", shape=(None, 1, 28, 28))
     y = L.Input("labels", shape=(None,))
-    graph = cg.Graph(L.SoftmaxCrossEntropy(cg.nn.lenet(x, 10, rng=0), y), input_grads=False)
+    graph = cg.Graph(L.SoftmaxCrossEntropy(cg.nn.lenet(x, 10, rng=0, fused=fused), y), input_grads=False)
     opt = optim.SGD(graph.variables, lr=LR)
     feed = {"x": X, "labels": labels}
 
@@ -37,7 +38,8 @@ def make_step(backend: str):
     return step
 
 
-fns = {"tinygrad_cg numba": make_step("numba"), "tinygrad_cg numpy": make_step("numpy")}
+fns = {"tinygrad_cg fused": make_step("numba", fused=True), "tinygrad_cg numba": make_step("numba"),
+       "tinygrad_cg numpy": make_step("numpy")}
 torch = torch_or_none() if os.environ.get("NO_TORCH") != "1" else None
 if torch is not None:
     nn = torch.nn
@@ -61,10 +63,10 @@ if __name__ == "__main__":
         ratio = f"{t / base:5.2f}x PyTorch" if base else "(torch not installed)"
         print(f"  {name:18s} {1e3 * t:7.2f} ms   {ratio}")
     profile = cProfile.Profile()
-    step = fns["tinygrad_cg numba"]
+    step = fns["tinygrad_cg fused"]
     profile.enable()
     for _ in range(20):
         step()
     profile.disable()
-    print("\nwhere tinygrad_cg numba's step goes (cProfile, 20 steps, by own time):")
+    print("\nwhere tinygrad_cg fused's step goes (cProfile, 20 steps, by own time):")
     pstats.Stats(profile).sort_stats("tottime").print_stats(10)

@@ -58,8 +58,8 @@ QUICK = Settings(ks=(1, 4), batch=16, iterations=800, lr=2e-3, test_tuples=400, 
 
 def n1_features(images: cg.Layer, rng: np.random.Generator) -> cg.Layer:
     """N1 up to its last hidden layer: (N, 1, 28, 28) -> (N, 100). 'Same' padding is padding = 2 for 5x5."""
-    h = L.MaxPool2D(cg.nn.conv2d(images, 16, 5, padding=2, rng=rng, name="conv1"), 2)   # 16 x 14 x 14
-    h = L.MaxPool2D(cg.nn.conv2d(h, 16, 5, padding=2, rng=rng, name="conv2"), 2)        # 16 x 7 x 7
+    h = L.MaxPool2D(cg.nn.conv2d(images, 16, 5, padding=2, rng=rng, name="conv1", fused=True), 2)  # 16 x 14 x 14
+    h = L.MaxPool2D(cg.nn.conv2d(h, 16, 5, padding=2, rng=rng, name="conv2", fused=True), 2)       # 16 x 7 x 7
     h = L.ReLU(cg.nn.affine(L.Flatten(h), 50, rng=rng, name="fc1"))
     return L.ReLU(cg.nn.affine(h, 100, rng=rng, name="fc2"))
 

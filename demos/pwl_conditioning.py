@@ -77,11 +77,12 @@ def try_convex(s: Settings, rng, f_train: np.ndarray, optimizer: str = "Adam"):
 
 
 def conv_filter_graph(s: Settings):
-    """p^[i] = w . (f[i-2], f[i-1], f[i]) for i >= 2, as Im2Col (1 x 3 windows) and a MatMul."""
+    """p^[i] = w . (f[i-2], f[i-1], f[i]) for i >= 2: a 1 x 3 convolution (the fused Conv2D layer) of
+    the curve seen as a 1 x n image, with the 3-tap filter w as its (1, 1, 1, 3) kernel and no bias."""
     f_in, p_in = L.Input("f", shape=(None, s.n)), L.Input("p", shape=(None, s.n - 2))
-    w = L.Variable(np.zeros((3, 1)), name="w")
-    patches = L.Im2Col(L.Reshape(f_in, (1, 1, s.n)), 1, 3)            # (N*(n-2), 3)
-    prediction = L.Flatten(L.RowsToImages(L.MatMul(patches, w), 1, s.n - 2))  # (N, n-2)
+    w = L.Variable(np.zeros((1, 1, 1, 3)), name="w")
+    no_bias = L.Constant(np.zeros(1), name="no_bias")
+    prediction = L.Flatten(L.Conv2D(L.Reshape(f_in, (1, 1, s.n)), w, no_bias))  # (N, n-2)
     loss = L.Mean(L.Square(L.Subtract(prediction, p_in)))
     return cg.Graph(loss, input_grads=False), cg.Graph(prediction, input_grads=False), w
 
@@ -118,7 +119,7 @@ def distance_to_answer(graph: cg.Graph, n: int) -> float | None:
         return float(np.linalg.norm(graph["U"].output - exact) / np.linalg.norm(exact))
     if "w" in names:
         exact = np.array([1.0, -2.0, 1.0])
-        return float(np.linalg.norm(graph["w"].output[:, 0] - exact) / np.linalg.norm(exact))
+        return float(np.linalg.norm(graph["w"].output.reshape(3) - exact) / np.linalg.norm(exact))
     return None
 
 
@@ -230,7 +231,7 @@ def run(quick: bool = False, out: Path = Path("results"), seed: int = 0, show_pr
     result.figures.append(plot_curves(snapshots, truths, s.checkpoints, out))
     result.figures.append(plot_distances(distances, out))
     budget = s.checkpoints[-1]
-    w4 = tries["4. conv + precond."][0][0]["w"].output[:, 0]
+    w4 = tries["4. conv + precond."][0][0]["w"].output.reshape(3)
     result.check("try 4 recovers the filter (1, -2, 1)", "it works",
                  f"w = ({w4[0]:.4f}, {w4[1]:.4f}, {w4[2]:.4f}), max error {np.abs(w4 - [1, -2, 1]).max():.2g}",
                  np.abs(w4 - [1, -2, 1]).max() < 1e-2)

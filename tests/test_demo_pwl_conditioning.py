@@ -48,7 +48,7 @@ def test_condition_number():
 def test_conv_filter_graph_with_the_true_filter_is_exact():
     settings = demo.QUICK
     loss, predict, w = demo.conv_filter_graph(settings)
-    w.output[:, 0] = [1.0, -2.0, 1.0]
+    w.output.reshape(3)[:] = [1.0, -2.0, 1.0]
     f, p = data.pwl_curves(settings.n, 3, 8, rng=2)
     graph = cg.Graph(loss.outputs[0], dtype=np.float64)
     assert graph.forward({"f": f, "p": p[:, 2:]}) == pytest.approx(0, abs=1e-20)

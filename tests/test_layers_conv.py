@@ -67,18 +67,41 @@ def test_pooling_gradients(k, stride, seed, layer):
     check_layer_gradients(lambda v: pool(v, k, stride), [x], rng)
 
 
-def test_strided_conv_and_pool_that_do_not_tile_raise():
+def test_strided_conv_that_does_not_tile_raises_and_pooling_windows_that_do_not_fit():
     x = L.Input("x", shape=(None, 1, 28, 28))
-    with pytest.raises(cg.ShapeError, match="MaxPool2D 'p'.*does not tile H = 28"):
-        L.MaxPool2D(x, 3, name="p")
     with pytest.raises(cg.ShapeError, match="Im2Col 'c'.*stride 2"):
         L.Im2Col(x, 5, 5, stride=2, name="c")
+    with pytest.raises(cg.ShapeError, match="Conv2D 'f'.*stride 2"):
+        L.Conv2D(x, L.Variable(np.zeros((2, 1, 5, 5))), L.Variable(np.zeros(2)), stride=2, name="f")
+    with pytest.raises(cg.ShapeError, match="MaxPool2D 'p'.*does not fit in H = 28"):
+        L.MaxPool2D(x, 29, name="p")
     loose = L.Input("z")
     graph = cg.Graph(L.Sum(L.AvgPool2D(loose, 2, name="avg")))
-    with pytest.raises(cg.ShapeError, match="AvgPool2D 'avg'.*W = 5"):
-        graph.forward({"z": np.zeros((1, 1, 4, 5))})
+    with pytest.raises(cg.ShapeError, match="AvgPool2D 'avg'.*W = 1"):
+        graph.forward({"z": np.zeros((1, 1, 4, 1))})
     with pytest.raises(cg.ShapeError, match="NCHW"):
         graph.forward({"z": np.zeros((4, 4))})
+
+
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+@pytest.mark.parametrize("layer", ["max", "avg"])
+def test_pooling_drops_what_does_not_fit_as_pytorch_does(monkeypatch, backend, layer):
+    """Floor rule: 7x7 pooled by 2 is 3x3; the last row and column are dropped and get delta 0."""
+    monkeypatch.setenv("TINYGRAD_CG_KERNELS", backend)
+    rng = np.random.default_rng(4)
+    x = rng.permutation(np.arange(2 * 3 * 7 * 7, dtype=float)).reshape(2, 3, 7, 7)
+    v = L.Variable(x, name="x")
+    pool = (L.MaxPool2D if layer == "max" else L.AvgPool2D)(v, 2)
+    assert pool.shape == (2, 3, 3, 3)
+    graph = cg.Graph(L.Sum(pool), dtype=np.float64)
+    out = graph.forward({})
+    windows = x[:, :, :6, :6].reshape(2, 3, 3, 2, 3, 2)
+    expected = windows.max(axis=(3, 5)) if layer == "max" else windows.mean(axis=(3, 5))
+    np.testing.assert_allclose(pool.output, expected)
+    assert out == pytest.approx(expected.sum())
+    graph.backward()
+    assert np.all(v.delta[:, :, 6, :] == 0) and np.all(v.delta[:, :, :, 6] == 0)
+    check_layer_gradients(lambda u: (L.MaxPool2D if layer == "max" else L.AvgPool2D)(u, 2), [x / 10], rng)
 
 
 def test_conv_builder_needs_known_image_shape():
@@ -142,3 +165,89 @@ def test_lenet_forward_backward_and_gradcheck_on_a_batch_of_8():
     assert all(v.delta.shape == v.output.shape for v in graph.variables)
     errors = cg.diagnostics.gradcheck(graph, feed, max_entries=6, tol=1e-5)
     assert set(errors) == {v.name for v in graph.variables}
+
+
+# --- the fused form -------------------------------------------------------------------------------
+
+def conv_pair(c, size, c_out, kernel, stride, padding, seed):
+    """The composed and the fused conv on the same x (a Variable, so delta_x is checked too), with the
+    same parameters: (graph, x, output layer) for each."""
+    rng = np.random.default_rng(seed)
+    x_value = rng.normal(size=(3, c, *size))
+    built = []
+    for fused in (False, True):
+        x = L.Variable(x_value.copy(), name="x")
+        x.shape = (None, c, *size)
+        conv = cg.nn.conv2d(x, c_out, kernel, stride, padding, rng=seed, fused=fused)
+        R = L.Constant(np.random.default_rng(seed + 1).normal(size=(3, *conv.shape[1:])), name="R")
+        built.append((cg.Graph(L.Sum(L.Multiply(conv, R)), dtype=np.float64), x, conv))
+    return built
+
+
+@few
+@given(c=st.integers(1, 4), h=st.integers(3, 9), w=st.integers(3, 9), c_out=st.integers(1, 3),
+       kh=st.integers(1, 3), kw=st.integers(1, 3), stride=st.integers(1, 2), padding=st.integers(0, 2),
+       seed=st.integers(0, 2**16))
+def test_fused_conv_equals_the_composed_form_and_passes_gradcheck(c, h, w, c_out, kh, kw, stride, padding, seed):
+    padding = min(padding, kh - 1, kw - 1)
+    h = h - (h + 2 * padding - kh) % stride      # make the windows tile, as both forms require
+    w = w - (w + 2 * padding - kw) % stride
+    (composed, x0, out0), (fused, x1, out1) = conv_pair(c, (h, w), c_out, (kh, kw), stride, padding, seed)
+    assert out1.kind == "Conv2D" and out1.shape == out0.shape
+    np.testing.assert_allclose(fused.forward({}), composed.forward({}), rtol=1e-12)
+    composed.backward()
+    fused.backward()
+    for a, b in zip([x0, *composed.variables[1:]], [x1, *fused.variables[1:]], strict=True):
+        np.testing.assert_allclose(b.delta, a.delta, rtol=1e-10, atol=1e-12)
+    cg.diagnostics.gradcheck(fused, {})
+
+
+@pytest.mark.parametrize("c,size", [(1, (28, 28)), (16, (14, 14))])
+def test_fused_conv_on_the_demo_shapes_in_both_layouts(c, size):
+    """C=1 uses the channels-first gather, C=16 the channels-last one (kernels/fused_conv.py)."""
+    from tinygrad_cg.kernels import fused_conv
+
+    assert fused_conv.layout_for(c, 5, size[1]) is (fused_conv.ChannelsFirst if c == 1 else fused_conv.ChannelsLast)
+    (composed, x0, out0), (fused, x1, out1) = conv_pair(c, size, 4, 5, 1, 2, seed=3)
+    np.testing.assert_allclose(fused.forward({}), composed.forward({}), rtol=1e-12)
+    composed.backward()
+    fused.backward()
+    np.testing.assert_allclose(x1.delta, x0.delta, rtol=1e-10, atol=1e-12)
+
+
+def test_fused_conv_chunks_give_the_same_numbers(monkeypatch):
+    """A batch cut into many chunks (the last one short) gives the whole batch's result."""
+    from tinygrad_cg.kernels import fused_conv
+
+    (_, _, _), (fused, x, conv) = conv_pair(3, (8, 8), 2, 3, 1, 1, seed=7)
+    whole = fused.forward({}).copy()
+    fused.backward()
+    deltas = [x.delta.copy()] + [v.delta.copy() for v in fused.variables[1:]]
+    monkeypatch.setattr(fused_conv, "CHUNK_BYTES", 8 * 8 * 27 * 8 * 2)  # two images a chunk: 2 + 1
+    assert fused_conv.chunk_size(3, 8 * 8 * 27, 8) == 2
+    assert fused.forward({}) == pytest.approx(whole)
+    fused.backward()
+    for before, after in zip(deltas, [x.delta] + [v.delta for v in fused.variables[1:]], strict=True):
+        np.testing.assert_allclose(after, before, rtol=1e-12)
+
+
+def test_fused_conv_in_float32_and_lenet():
+    x = L.Input("x", shape=(None, 1, 28, 28))
+    outputs = []
+    for fused in (False, True):
+        graph = cg.Graph(cg.nn.lenet(x, 10, rng=0, fused=fused))
+        outputs.append(graph.forward({"x": np.random.default_rng(0).random((5, 1, 28, 28))}))
+        assert outputs[-1].dtype == np.float32
+        assert ("Conv2D" in [layer.kind for layer in graph.layers]) == fused
+    np.testing.assert_allclose(outputs[1], outputs[0], rtol=1e-4, atol=1e-5)
+
+
+def test_fused_conv_shape_errors_name_the_layer():
+    x = L.Input("x", shape=(None, 3, 8, 8))
+    K, b = L.Variable(np.zeros((4, 2, 3, 3))), L.Variable(np.zeros(4))
+    with pytest.raises(cg.ShapeError, match="Conv2D 'c'.*3 channels.*expects 2"):
+        L.Conv2D(x, K, b, name="c")
+    with pytest.raises(cg.ShapeError, match="Conv2D 'c'.*b has shape"):
+        L.Conv2D(x, L.Variable(np.zeros((4, 3, 3, 3))), L.Variable(np.zeros(3)), name="c")
+    with pytest.raises(cg.ShapeError, match="padding.*smaller than the kernel"):
+        L.Conv2D(x, L.Variable(np.zeros((4, 3, 3, 3))), b, padding=3, name="c")

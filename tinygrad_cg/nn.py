@@ -87,11 +87,14 @@ def conv2d(
     rng: initializers.Rng = None,
     init: Initializer = initializers.truncated_normal,
     name: str | None = None,
-) -> L.RowsToImages:
+    fused: bool = False,
+) -> L.RowsToImages | L.Conv2D:
     """A 2-D convolution wired as the lecture draws it: Im2Col -> Affine with the flattened kernel -> images.
 
     x (N, C_in, H, W) -> (N, c_out, OH, OW); the kernel Variable K has shape (c_out, C_in, kh, kw)
     (fan_in = C_in kh kw), the bias b shape (c_out,). ``padding="same"``-style: pass (k - 1) // 2.
+    ``fused=True`` builds the same function as one ``L.Conv2D`` layer: same parameters and numbers,
+    several times faster and far lighter on memory for large batches (what the demos use).
     """
     c_in, _, _ = _channels_and_size(x, "nn.conv2d")
     kh, kw = (kernel, kernel) if isinstance(kernel, int) else kernel
@@ -100,6 +103,8 @@ def conv2d(
     b = L.Variable(initializers.zeros((c_out,)))
     prefix = name or f"conv_{K.creation_index}"
     K.name, b.name = f"{prefix}.K", f"{prefix}.b"
+    if fused:
+        return L.Conv2D(x, K, b, stride, padding, name=prefix)
     cols = L.Im2Col(x, kh, kw, stride, padding, name=f"{prefix}.im2col")
     rows = L.Affine(cols, L.FlattenKernel(K, name=f"{prefix}.Wm"), b, name=f"{prefix}.affine")
     oh, ow = cols.out_hw
@@ -116,13 +121,14 @@ def conv1d(
     rng: initializers.Rng = None,
     init: Initializer = initializers.truncated_normal,
     name: str | None = None,
+    fused: bool = False,
 ) -> L.Reshape:
     """1-D convolution, the H = 1 case of conv2d: x (N, C_in, length) -> (N, c_out, OL)."""
     if x.shape is None or len(x.shape) != 3 or None in x.shape[1:]:
         raise GraphError(f"nn.conv1d: needs (N, C, length) of known C and length; {x.describe()} has {x.shape}")
     c_in, length = x.shape[1], x.shape[2]
     images = L.Reshape(x, (c_in, 1, length))
-    conv = conv2d(images, c_out, (1, kernel), stride, (0, padding), rng=rng, init=init, name=name)
+    conv = conv2d(images, c_out, (1, kernel), stride, (0, padding), rng=rng, init=init, name=name, fused=fused)
     return L.Reshape(conv, (c_out, conv.shape[3]))
 
 
@@ -136,11 +142,12 @@ def batch_norm(x: Layer, momentum: float = 0.1, eps: float = 1e-5, name: str | N
     return layer
 
 
-def lenet(x: Layer, n_out: int, *, rng: initializers.Rng = None) -> Layer:
+def lenet(x: Layer, n_out: int, *, rng: initializers.Rng = None, fused: bool = False) -> Layer:
     """The lecture's LeNet for MNIST: Conv(5x5, 20) -> MaxPool(2) -> Conv(5x5, 50) -> MaxPool(2)
-    -> Affine(500) -> ReLU -> Affine(n_out). For x (N, 1, 28, 28): 24 -> 12 -> 8 -> 4, 800 features."""
+    -> Affine(500) -> ReLU -> Affine(n_out). For x (N, 1, 28, 28): 24 -> 12 -> 8 -> 4, 800 features.
+    ``fused=True``: the convs as ``L.Conv2D`` layers (see ``conv2d``)."""
     rng = initializers.as_rng(rng)
-    h = L.MaxPool2D(conv2d(x, 20, 5, rng=rng, name="conv1"), 2)
-    h = L.MaxPool2D(conv2d(h, 50, 5, rng=rng, name="conv2"), 2)
+    h = L.MaxPool2D(conv2d(x, 20, 5, rng=rng, name="conv1", fused=fused), 2)
+    h = L.MaxPool2D(conv2d(h, 50, 5, rng=rng, name="conv2", fused=fused), 2)
     h = L.ReLU(affine(L.Flatten(h), 500, rng=rng, name="fc1"))
     return affine(h, n_out, rng=rng, name="fc2")

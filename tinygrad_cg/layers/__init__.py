@@ -6,7 +6,7 @@ Each layer is a small class: a docstring with its formula and shapes, ``forward`
 from .activations import ReLU, Sigmoid, Softmax, Step, Tanh
 from .affine import Affine
 from .arithmetic import Add, MatMul, Mean, Multiply, Square, Subtract, Sum
-from .conv import FlattenKernel, Im2Col, RowsToImages
+from .conv import Conv2D, FlattenKernel, Im2Col, RowsToImages
 from .losses import HingeLoss, LogisticLoss, SoftmaxCrossEntropy, SquaredLoss
 from .normalization import BatchNorm
 from .pooling import AvgPool2D, MaxPool2D
@@ -20,5 +20,5 @@ __all__ = [
     "ReLU", "Sigmoid", "Tanh", "Softmax", "Step",
     "SquaredLoss", "HingeLoss", "LogisticLoss", "SoftmaxCrossEntropy",
     "Reshape", "Flatten", "GroupRows", "Concat",
-    "Im2Col", "FlattenKernel", "RowsToImages", "MaxPool2D", "AvgPool2D", "BatchNorm",
+    "Im2Col", "FlattenKernel", "RowsToImages", "Conv2D", "MaxPool2D", "AvgPool2D", "BatchNorm",
 ]

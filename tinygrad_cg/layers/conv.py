@@ -6,6 +6,10 @@
     y    = RowsToImages(rows)      -> (N, C_out, OH, OW)
 
 ``nn.conv2d`` wires exactly this, so ``Graph.summary()`` shows a conv as Im2Col + Affine.
+
+``Conv2D`` is the same function as one layer (``nn.conv2d(..., fused=True)``): the fast form the demos
+use. It computes im2col + GEMM over chunks of the batch and never stores the patch matrix
+(``kernels/fused_conv.py`` says how and why); its outputs and deltas equal the composed form's.
 """
 
 from __future__ import annotations
@@ -13,7 +17,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import kernels
-from ..graph import Layer, Shape, fmt_shape
+from ..graph import Layer, Shape, dims_match, fmt_shape
+from ..kernels import fused_conv
 from ..kernels.reference import output_size, pair
 
 
@@ -107,3 +112,52 @@ class RowsToImages(Layer):
         rows = self.inputs[0]
         if rows.needs_delta:
             rows.delta += self.delta.transpose(0, 2, 3, 1).reshape(rows.delta.shape)
+
+
+class Conv2D(Layer):
+    """y[n, o, oy, ox] = b[o] + sum_{c, i, j} x_pad[n, c, oy*stride + i, ox*stride + j] K[o, c, i, j].
+
+    Shapes: x (N, C, H, W), K (C_out, C, kh, kw), b (C_out,) -> y (N, C_out, OH, OW) with
+    OH = (H + 2 padding - kh) // stride + 1 (the windows must tile, as for Im2Col).
+
+    Backward, with D = delta (N, C_out, OH, OW):
+        delta_K[o, c, i, j] += sum_{n, oy, ox} D[n, o, oy, ox] x_pad[n, c, oy*stride + i, ox*stride + j]
+        delta_b[o]          += sum_{n, oy, ox} D[n, o, oy, ox]
+        delta_x             += D correlated with K flipped (rows and columns) and its channels swapped,
+                               D dilated by the stride and padded by kernel - 1 - padding.
+    The same numbers as Im2Col -> Affine(FlattenKernel(K), b) -> RowsToImages, in one layer.
+    """
+
+    def __init__(self, x: Layer, K: Layer, b: Layer, stride: int = 1, padding: int | tuple[int, int] = 0,
+                 name: str | None = None):
+        self.stride, self.padding = stride, pair(padding)
+        super().__init__(x, K, b, name=name)
+
+    def infer_shape(self, x: Shape, K: Shape, b: Shape) -> Shape:
+        if len(x) != 4:
+            raise self.shape_error(f"needs NCHW images, got {fmt_shape(x)}")
+        if len(K) != 4 or None in K:
+            raise self.shape_error(f"a conv kernel is (C_out, C_in, kh, kw), got {fmt_shape(K)}")
+        c_out, c_in, kh, kw = K
+        if not dims_match(x[1], c_in):
+            raise self.shape_error(f"x has {x[1]} channels but the kernel {fmt_shape(K)} expects {c_in}")
+        if len(b) != 1 or not dims_match(b[0], c_out):
+            raise self.shape_error(f"b has shape {fmt_shape(b)} but the kernel {fmt_shape(K)} needs ({c_out},)")
+        if self.padding[0] >= kh or self.padding[1] >= kw:
+            raise self.shape_error(f"padding {self.padding} must be smaller than the kernel ({kh}, {kw})")
+        oh = conv_output_size(self, x[2], kh, self.stride, self.padding[0], "H")
+        ow = conv_output_size(self, x[3], kw, self.stride, self.padding[1], "W")
+        return (x[0], c_out, oh, ow)
+
+    def forward(self):
+        x, K, b = self.inputs
+        self.output = fused_conv.conv2d_forward(x.output, K.output, b.output, self.stride, self.padding)
+
+    def backward(self):
+        x, K, b = self.inputs
+        if K.needs_delta:
+            K.delta += fused_conv.conv2d_weight_grad(x.output, self.delta, K.output.shape, self.stride, self.padding)
+        if b.needs_delta:
+            b.delta += self.delta.sum(axis=(0, 2, 3))
+        if x.needs_delta:
+            x.delta += fused_conv.conv2d_input_grad(self.delta, K.output, x.output.shape, self.stride, self.padding)

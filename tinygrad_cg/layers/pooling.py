@@ -1,14 +1,18 @@
-"""Pooling: k x k windows (Im2Col-style, no padding) reduced by max or mean."""
+"""Pooling: k x k windows (Im2Col-style, no padding) reduced by max or mean.
+
+Output size follows PyTorch's default (floor) rule, OH = (H - k) // stride + 1: windows that would run
+past the edge are dropped, so a 7x7 map pooled by 2 gives 3x3, and the last row and column get delta 0.
+"""
 
 from __future__ import annotations
 
 from .. import kernels
 from ..graph import Layer, Shape, fmt_shape
-from .conv import conv_output_size
+from ..kernels.reference import output_size
 
 
 class Pool2D(Layer):
-    """Shape rule shared by the pooling layers: (N, C, H, W) -> (N, C, OH, OW), windows must tile."""
+    """Shape rule shared by the pooling layers: (N, C, H, W) -> (N, C, (H - k) // stride + 1, ...)."""
 
     def __init__(self, x: Layer, k: int, stride: int | None = None, name: str | None = None):
         self.k, self.stride = k, k if stride is None else stride
@@ -18,8 +22,14 @@ class Pool2D(Layer):
         if len(x) != 4:
             raise self.shape_error(f"needs NCHW images, got {fmt_shape(x)}")
         n, c, h, w = x
-        return (n, c, conv_output_size(self, h, self.k, self.stride, 0, "H"),
-                conv_output_size(self, w, self.k, self.stride, 0, "W"))
+        return (n, c, self._pooled_size(h, "H"), self._pooled_size(w, "W"))
+
+    def _pooled_size(self, size: int | None, axis: str) -> int | None:
+        if size is None:
+            return None
+        if size < self.k:
+            raise self.shape_error(f"a {self.k}-wide window does not fit in {axis} = {size}")
+        return output_size(size, self.k, self.stride, 0)
 
 
 class MaxPool2D(Pool2D):
