@@ -7,7 +7,7 @@ import importlib
 import sys
 from pathlib import Path
 
-from demos.common import timed_run, write_report
+from demos.common import output_directory, timed_run, write_report
 
 DEMOS = {
     "parity": "demos.parity",
@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m demos", description=__doc__)
     parser.add_argument("name", choices=[*demos, "all"])
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--out", type=Path, default=Path("results"))
+    parser.add_argument("--out", type=output_directory, default=Path("results"))
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)

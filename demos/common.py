@@ -73,10 +73,24 @@ def progress(iterable: Iterable, desc: str, total: int | None = None, enabled: b
     return tqdm(iterable, desc=desc, total=total, leave=False, mininterval=0.5)
 
 
+def output_directory(value: str) -> Path:
+    """``--out``: a directory that exists or can be made, checked while parsing, before any work is done
+    (so a path that names a file is a one-line usage error, not a traceback after minutes of training)."""
+    path = Path(value)
+    if path.exists() and not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{value} exists and is not a directory")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise argparse.ArgumentTypeError(f"cannot create directory {value}: {exc.strerror}") from None
+    return path
+
+
 def standard_parser(description: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--quick", action="store_true", help="the small plan (minutes) instead of paper scale")
-    parser.add_argument("--out", type=Path, default=Path("results"), help="where figures and report.md go")
+    parser.add_argument("--out", type=output_directory, default=Path("results"),
+                        help="where figures and report.md go")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-progress", action="store_true")
     return parser

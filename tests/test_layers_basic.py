@@ -143,5 +143,5 @@ def test_reshape_and_concat_errors():
         L.GroupRows(L.Variable(np.zeros((5, 1))), 2, name="g")
     with pytest.raises(cg.ShapeError, match="GroupRows 'g'.*needs rows"):
         L.GroupRows(x, 2, name="g")
-    with pytest.raises(ValueError, match="positive integer"):
+    with pytest.raises(cg.ArgumentError, match="GroupRows: size must be an integer >= 1"):
         L.GroupRows(L.Variable(np.zeros((4, 1))), 0)

@@ -14,12 +14,21 @@ Numba is imported only when a kernel first runs, so importing this package stays
 """
 
 from . import diagnostics, errors, init, io, layers, nn, optim
-from .errors import FeedError, GradientCheckError, GraphError, NonFiniteError, ShapeError
+from .errors import (
+    ArgumentError,
+    CheckpointError,
+    FeedError,
+    GradientCheckError,
+    GraphError,
+    NonFiniteError,
+    ShapeError,
+)
 from .graph import Graph, Layer
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Graph", "Layer", "layers", "nn", "optim", "init", "diagnostics", "io", "errors",
-    "ShapeError", "FeedError", "GraphError", "NonFiniteError", "GradientCheckError",
+    "ShapeError", "FeedError", "GraphError", "NonFiniteError", "GradientCheckError", "ArgumentError",
+    "CheckpointError",
 ]

@@ -24,3 +24,13 @@ class NonFiniteError(GraphError):
 
 class GradientCheckError(ValueError):
     """``diagnostics.gradcheck`` found a backward pass that disagrees with finite differences."""
+
+
+class ArgumentError(ValueError):
+    """A constructor argument out of its range: a size, stride, kernel, padding, rate or policy. The
+    message names the layer, builder or optimizer, the argument and the value."""
+
+
+class CheckpointError(ValueError):
+    """``io.load`` / ``io.save``: the file is not a checkpoint (truncated, empty, not ``.npz``, unreadable)
+    or cannot be written there. The graph is left unchanged."""

@@ -77,7 +77,11 @@ class Layer:
                 )
         self.inputs: tuple[Layer, ...] = tuple(inputs)
         self.creation_index = next(Layer._creation_counter)
-        self.name = name if name is not None else f"{type(self).__name__.lower()}_{self.creation_index}"
+        # A layer built without a name gets a provisional one here and its final one from the first Graph
+        # that holds it: its kind and its number in that graph (``Graph.name_layers``), so default names,
+        # and the checkpoints keyed by them, do not depend on what else the process built before.
+        self.name_rule: tuple[str, Layer | None] | None = None if name is not None else (self.kind.lower(), None)
+        self.name = name if name is not None else f"{self.kind.lower()}_{self.creation_index}"
         self.output: np.ndarray | None = None
         self.delta: np.ndarray | None = None
         self.needs_delta = True
@@ -98,6 +102,13 @@ class Layer:
         raise NotImplementedError
 
     # --- helpers ----------------------------------------------------------------------------
+    def name_after(self, owner: Layer, part: str) -> None:
+        """Unless named explicitly, take the name ``<owner's name>.<part>`` (e.g. ``affine_4.W``) once the
+        owner has its final name: how builders name the parameters and helper layers they create."""
+        if self.name_rule is not None:
+            self.name_rule = (part, owner)
+            self.name = f"{owner.name}.{part}"
+
     @property
     def kind(self) -> str:
         return type(self).__name__
@@ -169,6 +180,7 @@ class Graph:
         self.input_grads = input_grads
         self.layers: list[Layer] = topological_sort(self.outputs)
         self.index = {id(layer): i for i, layer in enumerate(self.layers)}
+        self.name_layers()
         from .layers.sources import Constant, Input, Variable
 
         self.inputs = [layer for layer in self.layers if isinstance(layer, Input)]
@@ -189,6 +201,26 @@ class Graph:
         self._backward_order = [layer for layer in reversed(self._delta_layers) if layer.inputs]
 
     # --- construction helpers ---------------------------------------------------------------
+    def name_layers(self) -> None:
+        """Give each layer still without a final name one from this graph: ``<kind>_<number>`` by its place
+        in the topological order, or ``<owner>.<part>`` for what a builder made (``affine_4.W``). The same
+        network built again gets the same names, in this process or another."""
+        taken = {layer.name for layer in self.layers if layer.name_rule is None}
+        unnamed = [layer for layer in self.layers if layer.name_rule is not None]
+        # owners first, so that their parts can be named after them
+        for layer in sorted(unnamed, key=lambda layer: layer.name_rule[1] is not None):
+            root, owner = layer.name_rule
+            if owner is None or id(owner) not in self.index:
+                name = f"{root}_{self.index[id(layer)]}" if owner is None else f"{owner.kind.lower()}.{root}"
+            else:
+                name = f"{owner.name}.{root}"
+            candidate, repeat = name, 1
+            while candidate in taken:  # another graph already used this number for another layer
+                repeat += 1
+                candidate = f"{name}_{repeat}"
+            layer.name, layer.name_rule = candidate, None
+            taken.add(candidate)
+
     def set_dtype(self, dtype: Any) -> None:
         """Compute in ``dtype`` from now on: casts every Variable and Constant in place."""
         dtype = np.dtype(dtype)

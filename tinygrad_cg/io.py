@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import GraphError, ShapeError
+from .errors import CheckpointError, GraphError, ShapeError
 from .graph import Graph
 
 
@@ -29,11 +29,13 @@ def save(path: str | os.PathLike, graph: Graph) -> Path:
     """Write every Variable of ``graph`` to ``path`` (``.npz``): to a temporary file, then renamed.
 
     A crash mid-write never leaves a truncated file under ``path``; an existing file is replaced
-    only once the new one is complete.
+    only once the new one is complete. A missing directory raises ``CheckpointError`` naming it.
     """
     path = Path(path)
     if path.suffix != ".npz":
         path = path.with_name(path.name + ".npz")
+    if not path.parent.is_dir():
+        raise CheckpointError(f"cannot save {path.name}: the directory {path.parent} does not exist")
     arrays = {name: v.output for name, v in _variables_by_name(graph).items()}
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -48,11 +50,34 @@ def save(path: str | os.PathLike, graph: Graph) -> Path:
     return path
 
 
+def read_checkpoint(path: str | os.PathLike) -> dict[str, np.ndarray]:
+    """Every array of a checkpoint file, read whole; ``CheckpointError`` naming the file for anything that
+    is not a readable ``.npz`` of real-valued arrays (missing, empty, truncated, another format, pickled)."""
+    try:
+        archive = np.load(path, allow_pickle=False)
+        if not isinstance(archive, np.lib.npyio.NpzFile):  # a bare .npy array
+            raise ValueError("a single array, not an archive of named arrays")
+        with archive:
+            stored = {name: archive[name] for name in archive.files}
+    except FileNotFoundError:
+        raise CheckpointError(f"{path}: no such checkpoint file") from None
+    except Exception as exc:  # zip, EOF, format and "pickled data" errors all mean: not a whole checkpoint
+        raise CheckpointError(f"{path}: not a checkpoint (an .npz archive written by cg.io.save), or truncated "
+                              f"({type(exc).__name__})") from None
+    for name, array in stored.items():
+        if array.dtype.kind not in "biuf":
+            raise CheckpointError(f"{path}: entry '{name}' holds {array.dtype} values, not numbers")
+    return stored
+
+
 def load(path: str | os.PathLike, graph: Graph) -> None:
-    """Load parameters saved by ``save`` into ``graph``; names and shapes must match exactly."""
+    """Load parameters saved by ``save`` into ``graph``; names and shapes must match exactly.
+
+    Everything is checked before anything changes: a damaged file raises ``CheckpointError``, a file of
+    another network ``GraphError`` (names) or ``ShapeError`` (shapes), and the graph keeps its values.
+    """
     variables = _variables_by_name(graph)
-    with np.load(path, allow_pickle=False) as archive:
-        stored = {name: archive[name] for name in archive.files}
+    stored = read_checkpoint(path)
     missing = sorted(set(variables) - set(stored))
     unknown = sorted(set(stored) - set(variables))
     if missing or unknown:

@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from . import checks
 from . import init as initializers
 from . import layers as L
 from .errors import GraphError
@@ -38,12 +39,14 @@ def affine(
     name: str | None = None,
 ) -> L.Affine:
     """An Affine layer x @ W + b with W = init((n_in, n_out), rng) and b = 0."""
-    n_in = feature_size(x, "nn.affine") if n_in is None else n_in
+    n_out = checks.integer("nn.affine", "n_out", n_out, 1)
+    n_in = feature_size(x, "nn.affine") if n_in is None else checks.integer("nn.affine", "n_in", n_in, 1)
     rng = initializers.as_rng(rng)
     W = L.Variable(init((n_in, n_out), rng))
     b = L.Variable(initializers.zeros((n_out,)))
     layer = L.Affine(x, W, b, name=name)
-    W.name, b.name = f"{layer.name}.W", f"{layer.name}.b"
+    W.name_after(layer, "W")
+    b.name_after(layer, "b")
     return layer
 
 
@@ -59,6 +62,9 @@ def mlp(
 
     ``mlp(x, [300, 1])`` is the parity network of the paper: Affine(d, 300), ReLU, Affine(300, 1).
     """
+    if isinstance(sizes, int) or not isinstance(sizes, Sequence) or not sizes:
+        raise checks.ArgumentError(f"nn.mlp: sizes must be a non-empty list of layer widths, got {sizes!r}")
+    sizes = [checks.integer("nn.mlp", f"sizes[{i}]", size, 1) for i, size in enumerate(sizes)]
     rng = initializers.as_rng(rng)
     h = x
     for i, size in enumerate(sizes):
@@ -97,18 +103,24 @@ def conv2d(
     several times faster and far lighter on memory for large batches (what the demos use).
     """
     c_in, _, _ = _channels_and_size(x, "nn.conv2d")
-    kh, kw = (kernel, kernel) if isinstance(kernel, int) else kernel
+    c_out = checks.integer("nn.conv2d", "c_out", c_out, 1)
+    kh, kw = checks.integer_pair("nn.conv2d", "kernel", kernel, 1)
     rng = initializers.as_rng(rng)
     K = L.Variable(init((c_out, c_in, kh, kw), rng))
     b = L.Variable(initializers.zeros((c_out,)))
-    prefix = name or f"conv_{K.creation_index}"
-    K.name, b.name = f"{prefix}.K", f"{prefix}.b"
     if fused:
-        return L.Conv2D(x, K, b, stride, padding, name=prefix)
-    cols = L.Im2Col(x, kh, kw, stride, padding, name=f"{prefix}.im2col")
-    rows = L.Affine(cols, L.FlattenKernel(K, name=f"{prefix}.Wm"), b, name=f"{prefix}.affine")
-    oh, ow = cols.out_hw
-    return L.RowsToImages(rows, oh, ow, name=prefix)
+        conv = L.Conv2D(x, K, b, stride, padding, name=name)
+        parts = {"K": K, "b": b}
+    else:
+        cols = L.Im2Col(x, kh, kw, stride, padding)
+        rows = L.Affine(cols, L.FlattenKernel(K), b)
+        conv = L.RowsToImages(rows, *cols.out_hw, name=name)
+        parts = {"K": K, "b": b, "im2col": cols, "Wm": rows.inputs[1], "affine": rows}
+    if name is None:
+        conv.name_rule = ("conv", None)  # named conv_<number> by the graph, its parts conv_<number>.K etc.
+    for part, layer in parts.items():
+        layer.name_after(conv, part)
+    return conv
 
 
 def conv1d(
@@ -138,7 +150,8 @@ def batch_norm(x: Layer, momentum: float = 0.1, eps: float = 1e-5, name: str | N
         else _channels_and_size(x, "nn.batch_norm")[0]
     gamma, beta = L.Variable(np.ones(features)), L.Variable(np.zeros(features))
     layer = L.BatchNorm(x, gamma, beta, momentum, eps, name=name)
-    gamma.name, beta.name = f"{layer.name}.gamma", f"{layer.name}.beta"
+    gamma.name_after(layer, "gamma")
+    beta.name_after(layer, "beta")
     return layer
 
 
@@ -146,6 +159,7 @@ def lenet(x: Layer, n_out: int, *, rng: initializers.Rng = None, fused: bool = F
     """The lecture's LeNet for MNIST: Conv(5x5, 20) -> MaxPool(2) -> Conv(5x5, 50) -> MaxPool(2)
     -> Affine(500) -> ReLU -> Affine(n_out). For x (N, 1, 28, 28): 24 -> 12 -> 8 -> 4, 800 features.
     ``fused=True``: the convs as ``L.Conv2D`` layers (see ``conv2d``)."""
+    n_out = checks.integer("nn.lenet", "n_out", n_out, 1)
     rng = initializers.as_rng(rng)
     h = L.MaxPool2D(conv2d(x, 20, 5, rng=rng, name="conv1", fused=fused), 2)
     h = L.MaxPool2D(conv2d(h, 50, 5, rng=rng, name="conv2", fused=fused), 2)

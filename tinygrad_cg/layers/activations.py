@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import checks
+from ..errors import ArgumentError
 from ..graph import Layer, Shape
 
 
@@ -81,15 +83,20 @@ class Step(Elementwise):
                  name: str | None = None):
         self.thresholds = np.asarray(thresholds, dtype=np.float64)
         self.values = np.asarray(values, dtype=np.float64)
+        owner = checks.owner_name("Step", name)
         if backward not in self.POLICIES:
-            raise ValueError(f"Step: backward must be one of {self.POLICIES}, got {backward!r}")
+            raise ArgumentError(f"{owner}: backward must be one of {self.POLICIES}, got {backward!r}")
         if self.thresholds.ndim != 1 or self.values.shape != (len(self.thresholds) + 1,):
-            raise ValueError(f"Step: need thresholds (K,) and values (K+1,), got {self.thresholds.shape} "
-                             f"and {self.values.shape}")
-        if np.any(np.diff(self.thresholds) <= 0):
-            raise ValueError("Step: thresholds must be strictly increasing")
+            raise ArgumentError(f"{owner}: need thresholds (K,) and values (K+1,), got {self.thresholds.shape} "
+                                f"and {self.values.shape}")
+        if np.any(np.diff(self.thresholds) <= 0) or not np.all(np.isfinite(self.thresholds)):
+            raise ArgumentError(f"{owner}: thresholds must be finite and strictly increasing")
+        sharpness = np.asarray(sharpness, dtype=np.float64)
+        if sharpness.shape not in ((), self.thresholds.shape) or np.any(sharpness <= 0):
+            raise ArgumentError(f"{owner}: sharpness must be one positive number or one per threshold "
+                                f"{self.thresholds.shape}, got shape {sharpness.shape}")
         self.policy = backward
-        self.sharpness = np.broadcast_to(np.asarray(sharpness, dtype=np.float64), self.thresholds.shape)
+        self.sharpness = np.broadcast_to(sharpness, self.thresholds.shape)
         super().__init__(x, name=name)
 
     def forward(self):

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import kernels
+from .. import checks, kernels
 from ..graph import Layer, Shape, dims_match, fmt_shape
 from ..kernels import fused_conv
-from ..kernels.reference import output_size, pair
+from ..kernels.reference import output_size
 
 
 def conv_output_size(layer: Layer, size: int | None, kernel: int, stride: int, padding: int, axis: str):
@@ -44,7 +44,10 @@ class Im2Col(Layer):
 
     def __init__(self, x: Layer, kh: int, kw: int, stride: int = 1, padding: int | tuple[int, int] = 0,
                  name: str | None = None):
-        self.kh, self.kw, self.stride, self.padding = kh, kw, stride, pair(padding)
+        owner = checks.owner_name("Im2Col", name)
+        self.kh, self.kw = checks.integer(owner, "kh", kh, 1), checks.integer(owner, "kw", kw, 1)
+        self.stride = checks.integer(owner, "stride", stride, 1)
+        self.padding = checks.integer_pair(owner, "padding", padding, 0)
         super().__init__(x, name=name)
 
     def infer_shape(self, x: Shape) -> Shape:
@@ -94,7 +97,8 @@ class RowsToImages(Layer):
     """(N*OH*OW, C) rows, ordered (n, oy, ox) as Im2Col makes them, -> images (N, C, OH, OW)."""
 
     def __init__(self, rows: Layer, oh: int, ow: int, name: str | None = None):
-        self.oh, self.ow = oh, ow
+        owner = checks.owner_name("RowsToImages", name)
+        self.oh, self.ow = checks.integer(owner, "oh", oh, 1), checks.integer(owner, "ow", ow, 1)
         super().__init__(rows, name=name)
 
     def infer_shape(self, rows: Shape) -> Shape:
@@ -130,7 +134,9 @@ class Conv2D(Layer):
 
     def __init__(self, x: Layer, K: Layer, b: Layer, stride: int = 1, padding: int | tuple[int, int] = 0,
                  name: str | None = None):
-        self.stride, self.padding = stride, pair(padding)
+        owner = checks.owner_name("Conv2D", name)
+        self.stride = checks.integer(owner, "stride", stride, 1)
+        self.padding = checks.integer_pair(owner, "padding", padding, 0)
         super().__init__(x, K, b, name=name)
 
     def infer_shape(self, x: Shape, K: Shape, b: Shape) -> Shape:

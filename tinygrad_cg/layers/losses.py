@@ -12,6 +12,7 @@ import numpy as np
 from ..errors import FeedError
 from ..graph import Layer, Shape, dims_match, fmt_shape, shapes_match
 from .activations import stable_sigmoid
+from .sources import Constant, Input
 
 
 class Loss(Layer):
@@ -52,6 +53,15 @@ class SquaredLoss(Loss):
             target.delta -= grad
 
 
+def check_signed_labels(layer: Layer, labels: Layer) -> None:
+    """Fed labels (an Input or Constant) must be -1 or +1: 0/1 labels give a plausible loss that trains the
+    wrong thing. Labels computed by the graph or trained (gradcheck feeds any values) are not checked."""
+    if isinstance(labels, Input | Constant) and not np.all(np.abs(labels.output) == 1):
+        seen = np.unique(labels.output)
+        raise FeedError(f"{layer.describe()}: labels must be -1 or +1, got values {seen[:6].tolist()}"
+                        + (" ..." if len(seen) > 6 else "") + f" in '{labels.name}' (map 0/1 labels by 2 y - 1)")
+
+
 class HingeLoss(Loss):
     """L = (1/N) sum max(0, 1 - y s), labels y in {-1, +1}.
 
@@ -61,6 +71,7 @@ class HingeLoss(Loss):
 
     def forward(self):
         s, y = self.inputs
+        check_signed_labels(self, y)
         margin = 1 - y.output * s.output
         self.active = margin > 0
         self.output = np.asarray(np.maximum(margin, 0).sum() / self.batch_size(), dtype=s.output.dtype)
@@ -83,6 +94,7 @@ class LogisticLoss(Loss):
 
     def forward(self):
         s, y = self.inputs
+        check_signed_labels(self, y)
         z = y.output * s.output
         self.sigma_minus_z = stable_sigmoid(-z)
         self.output = np.asarray(np.logaddexp(0, -z).sum() / self.batch_size(), dtype=s.output.dtype)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import checks
+from ..errors import FeedError
 from ..graph import Layer, Shape, dims_match, fmt_shape
 
 
@@ -21,7 +23,9 @@ class BatchNorm(Layer):
 
     def __init__(self, x: Layer, gamma: Layer, beta: Layer, momentum: float = 0.1, eps: float = 1e-5,
                  name: str | None = None):
-        self.momentum, self.eps = momentum, eps
+        owner = checks.owner_name("BatchNorm", name)
+        self.momentum = checks.real(owner, "momentum", momentum, 0, 1)
+        self.eps = checks.real(owner, "eps", eps, 0, low_open=True)
         self.training = True
         self.running_mean: np.ndarray | None = None
         self.running_var: np.ndarray | None = None
@@ -42,8 +46,11 @@ class BatchNorm(Layer):
         x, gamma, beta = (inp.output for inp in self.inputs)
         axes, view = self._axes_and_view(x)
         if self.training:
-            mean, var = x.mean(axis=axes), x.var(axis=axes)
             m = x.size // x.shape[1]
+            if m < 2:  # a variance of one value is 0: the output would be beta, silently (PyTorch refuses too)
+                raise FeedError(f"{self.describe()}: training mode needs more than one value per feature to "
+                                f"normalise, got input of shape {x.shape}; use graph.eval() to apply it to one example")
+            mean, var = x.mean(axis=axes), x.var(axis=axes)
             if self.running_mean is None:
                 self.running_mean, self.running_var = np.zeros_like(mean), np.ones_like(var)
             self.running_mean = (1 - self.momentum) * self.running_mean + self.momentum * mean

@@ -6,7 +6,7 @@ past the edge are dropped, so a 7x7 map pooled by 2 gives 3x3, and the last row 
 
 from __future__ import annotations
 
-from .. import kernels
+from .. import checks, kernels
 from ..graph import Layer, Shape, fmt_shape
 from ..kernels.reference import output_size
 
@@ -15,7 +15,9 @@ class Pool2D(Layer):
     """Shape rule shared by the pooling layers: (N, C, H, W) -> (N, C, (H - k) // stride + 1, ...)."""
 
     def __init__(self, x: Layer, k: int, stride: int | None = None, name: str | None = None):
-        self.k, self.stride = k, k if stride is None else stride
+        owner = checks.owner_name(type(self).__name__, name)
+        self.k = checks.integer(owner, "k", k, 1)
+        self.stride = self.k if stride is None else checks.integer(owner, "stride", stride, 1)
         super().__init__(x, name=name)
 
     def infer_shape(self, x: Shape) -> Shape:

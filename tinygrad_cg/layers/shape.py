@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .. import checks
 from ..graph import Layer, Shape, dims_match, fmt_shape
 
 
@@ -17,7 +18,11 @@ class Reshape(Layer):
     """o = x reshaped to (N, *shape), the batch axis kept.   delta_x += delta reshaped back."""
 
     def __init__(self, x: Layer, shape: Sequence[int], name: str | None = None):
-        self.target_shape = tuple(int(d) for d in shape)
+        owner = checks.owner_name("Reshape", name)
+        if isinstance(shape, int) or not isinstance(shape, Sequence):
+            raise checks.ArgumentError(f"{owner}: shape must be a sequence of sizes (the batch axis left out), "
+                                       f"got {shape!r}")
+        self.target_shape = tuple(checks.integer(owner, "every size in shape", d, 1) for d in shape)
         super().__init__(x, name=name)
 
     def infer_shape(self, x: Shape) -> Shape:
@@ -72,9 +77,7 @@ class GroupRows(Layer):
     """
 
     def __init__(self, x: Layer, size: int, name: str | None = None):
-        if int(size) != size or size < 1:
-            raise ValueError(f"GroupRows: size must be a positive integer, got {size!r}")
-        self.size = int(size)
+        self.size = checks.integer(checks.owner_name("GroupRows", name), "size", size, 1)
         super().__init__(x, name=name)
 
     def infer_shape(self, x: Shape) -> Shape:

@@ -15,13 +15,24 @@ import numpy as np
 from ..errors import FeedError, GraphError
 from ..graph import Shape, Source, fmt_shape, shapes_match
 
+NUMERIC_KINDS = "biuf"  # bool, signed and unsigned int, float: what casts to a float without losing anything
+
+
+def real_array(value: Any, what: str, error: type[ValueError]) -> np.ndarray:
+    """``value`` as an array of real numbers, or ``error`` naming ``what``. Complex numbers (whose cast would
+    drop the imaginary part), objects (e.g. ``None``) and strings are refused, not coerced."""
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError) as exc:
+        raise error(f"{what}: cannot be read as an array ({exc})") from None
+    if array.dtype.kind not in NUMERIC_KINDS:
+        raise error(f"{what}: needs real numbers, got an array of dtype {array.dtype}"
+                    + (" (a complex value would lose its imaginary part)" if array.dtype.kind == "c" else ""))
+    return array
+
 
 def _as_float_array(value: Any, owner: str) -> np.ndarray:
-    try:
-        array = np.array(value, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise GraphError(f"{owner}: value cannot be read as a float array ({exc})") from None
-    return array
+    return np.array(real_array(value, f"{owner}: value", GraphError), dtype=np.float64)
 
 
 class Input(Source):
@@ -40,11 +51,12 @@ class Input(Source):
         super().__init__(name=name, shape=shape)
 
     def set_value(self, value: Any, dtype: np.dtype) -> None:
-        """Store a fed array, cast to the graph's dtype, after checking it fits the declared shape."""
-        try:
-            array = np.asarray(value, dtype=dtype)
-        except (TypeError, ValueError) as exc:
-            raise FeedError(f"{self.describe()}: the fed value cannot be cast to {dtype} ({exc})") from None
+        """Store a fed array, cast to the graph's dtype, after checking it: real numbers only, not empty,
+        and of the declared shape."""
+        array = real_array(value, f"{self.describe()}: the fed value", FeedError).astype(dtype, copy=False)
+        if array.size == 0:
+            raise FeedError(f"{self.describe()}: fed an empty array of shape {array.shape} (an empty batch has no "
+                            "mean loss)")
         if not shapes_match(self.shape, array.shape):
             raise FeedError(
                 f"{self.describe()}: fed an array of shape {array.shape}, declared {fmt_shape(self.shape)}"

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from .. import checks
 from ..layers.sources import Variable
 from .base import Optimizer, Schedule
 
@@ -19,7 +20,7 @@ class Adagrad(Optimizer):
     def __init__(self, params: Iterable[Variable], lr: float = 0.01, eps: float = 1e-10,
                  weight_decay: float = 0.0, schedule: Schedule | None = None):
         super().__init__(params, lr, weight_decay, schedule)
-        self.eps = eps
+        self.eps = self.check("eps", eps, 0)
 
     def update(self, param, grad, state, lr):
         total = state.setdefault("sum", np.zeros_like(param))
@@ -33,7 +34,8 @@ class RMSprop(Optimizer):
     def __init__(self, params: Iterable[Variable], lr: float = 0.01, alpha: float = 0.99, eps: float = 1e-8,
                  weight_decay: float = 0.0, schedule: Schedule | None = None):
         super().__init__(params, lr, weight_decay, schedule)
-        self.alpha, self.eps = alpha, eps
+        self.alpha = self.check("alpha", alpha, 0, 1, high_open=True)
+        self.eps = self.check("eps", eps, 0)
 
     def update(self, param, grad, state, lr):
         square_avg = state.setdefault("square_avg", np.zeros_like(param))
@@ -55,7 +57,11 @@ class Adam(Optimizer):
     def __init__(self, params: Iterable[Variable], lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0.0, schedule: Schedule | None = None):
         super().__init__(params, lr, weight_decay, schedule)
-        self.betas, self.eps = betas, eps
+        if not isinstance(betas, tuple | list) or len(betas) != 2:
+            raise checks.ArgumentError(f"Adam: betas must be a pair (beta1, beta2), got {betas!r}")
+        self.betas = (self.check("betas[0]", betas[0], 0, 1, high_open=True),
+                      self.check("betas[1]", betas[1], 0, 1, high_open=True))
+        self.eps = self.check("eps", eps, 0)
 
     def update(self, param, grad, state, lr):
         beta1, beta2 = self.betas
@@ -84,7 +90,8 @@ class Adadelta(Optimizer):
     def __init__(self, params: Iterable[Variable], lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6,
                  weight_decay: float = 0.0, schedule: Schedule | None = None):
         super().__init__(params, lr, weight_decay, schedule)
-        self.rho, self.eps = rho, eps
+        self.rho = self.check("rho", rho, 0, 1)
+        self.eps = self.check("eps", eps, 0)
 
     def update(self, param, grad, state, lr):
         square_avg = state.setdefault("square_avg", np.zeros_like(param))

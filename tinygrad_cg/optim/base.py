@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import checks
 from ..errors import GraphError
 from ..layers.sources import Variable
 
@@ -38,13 +39,19 @@ class Optimizer:
                 raise GraphError(f"{type(self).__name__} trains Variable layers, got {p!r}")
         if not self.params:
             raise GraphError(f"{type(self).__name__} got no parameters to train")
-        if lr < 0 or weight_decay < 0:
-            raise ValueError(f"{type(self).__name__}: lr and weight_decay must be >= 0, got {lr}, {weight_decay}")
-        self.lr = lr
-        self.weight_decay = weight_decay
+        self.lr = self.check("lr", lr, 0)
+        self.weight_decay = self.check("weight_decay", weight_decay, 0)
+        if schedule is not None and not callable(schedule):
+            raise checks.ArgumentError(f"{type(self).__name__}: schedule must be a callable t -> factor, "
+                                       f"got {schedule!r}")
         self.schedule = schedule
         self.t = 0
         self.state: list[dict[str, Any]] = [{} for _ in self.params]
+
+    def check(self, arg: str, value: Any, low: float, high: float = float("inf"), high_open: bool = False) -> float:
+        """A hyperparameter in [low, high] (or [low, high)), else ``ArgumentError`` naming this optimizer and
+        ``arg`` (the ranges torch.optim checks, and decay rates below 1 so that averages forget)."""
+        return checks.real(type(self).__name__, arg, value, low, high, high_open=high_open)
 
     @property
     def current_lr(self) -> float:

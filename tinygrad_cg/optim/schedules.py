@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import math
 
+from .. import checks
+
 
 class Constant:
     """factor(t) = 1."""
@@ -20,9 +22,8 @@ class StepDecay:
     """factor(t) = gamma ** floor(t / every)  (default: tenfold decrease every ``every`` steps)."""
 
     def __init__(self, every: int, gamma: float = 0.1):
-        if every <= 0:
-            raise ValueError(f"StepDecay: every must be positive, got {every}")
-        self.every, self.gamma = every, gamma
+        self.every = checks.integer("StepDecay", "every", every, 1)
+        self.gamma = checks.real("StepDecay", "gamma", gamma, 0, low_open=True)
 
     def __call__(self, t: int) -> float:
         return self.gamma ** (t // self.every)
@@ -33,8 +34,10 @@ class PiecewiseConstant:
 
     def __init__(self, boundaries: list[int], values: list[float]):
         if len(values) != len(boundaries) + 1 or list(boundaries) != sorted(boundaries):
-            raise ValueError("PiecewiseConstant: need sorted boundaries and one more value than boundaries")
-        self.boundaries, self.values = list(boundaries), list(values)
+            raise checks.ArgumentError("PiecewiseConstant: need sorted boundaries and one more value than "
+                                       f"boundaries, got {boundaries!r} and {values!r}")
+        self.boundaries = [checks.integer("PiecewiseConstant", "boundaries", b, 0) for b in boundaries]
+        self.values = [checks.real("PiecewiseConstant", "values", v, 0) for v in values]
 
     def __call__(self, t: int) -> float:
         return self.values[sum(t >= b for b in self.boundaries)]
@@ -44,9 +47,9 @@ class Harmonic:
     """factor(t) = a / (floor(t / N) + b); the lecture's example is 0.001 / ([t/N] + 10) with lr 1."""
 
     def __init__(self, N: int, a: float = 1.0, b: float = 1.0):
-        if N <= 0 or b <= 0:
-            raise ValueError(f"Harmonic: need N > 0 and b > 0, got N={N}, b={b}")
-        self.N, self.a, self.b = N, a, b
+        self.N = checks.integer("Harmonic", "N", N, 1)
+        self.a = checks.real("Harmonic", "a", a, 0)
+        self.b = checks.real("Harmonic", "b", b, 0, low_open=True)
 
     def __call__(self, t: int) -> float:
         return self.a / (math.floor(t / self.N) + self.b)
@@ -59,7 +62,9 @@ class HalveOnPlateau:
     """
 
     def __init__(self, patience: int = 10, threshold: float = 0.0, minimum: float = 0.0):
-        self.patience, self.threshold, self.minimum = patience, threshold, minimum
+        self.patience = checks.integer("HalveOnPlateau", "patience", patience, 1)
+        self.threshold = checks.real("HalveOnPlateau", "threshold", threshold, 0)
+        self.minimum = checks.real("HalveOnPlateau", "minimum", minimum, 0)
         self.factor = 1.0
         self.best = math.inf
         self.waited = 0

@@ -29,7 +29,7 @@ class Momentum(Optimizer):
     def __init__(self, params: Iterable[Variable], lr: float, mu: float = 0.9, weight_decay: float = 0.0,
                  schedule: Schedule | None = None):
         super().__init__(params, lr, weight_decay, schedule)
-        self.mu = mu
+        self.mu = self.check("mu", mu, 0, 1, high_open=True)  # mu >= 1: the velocity never decays
 
     def velocity(self, grad: np.ndarray, state: dict) -> np.ndarray:
         if "buffer" not in state:
