@@ -134,20 +134,17 @@ def make_optimizer(name: str, params, lr: float):
     return optim.ALL[name](params, lr=lr, **momentum)
 
 
-def run_trajectory(problem: Problem, name: str, steps: int, stop_below: float | None = None):
-    """Optimise from ``problem.start``; return the (steps+1, 2) path and the losses."""
-    w = L.Variable(np.array(problem.start), name="w")
-    graph = cg.Graph(problem.build(w), dtype=np.float64)
-    opt = make_optimizer(name, [w], problem.learning_rates[name])
-    path, losses = [w.output.copy()], []
-    for _ in range(steps):
-        losses.append(float(graph.forward()))
-        if stop_below is not None and losses[-1] < stop_below:
-            break
-        graph.backward()
-        opt.step()
-        path.append(w.output.copy())
-    return np.array(path), np.array(losses)
+def compare_on(problem: Problem, steps: int, stop_below: float | None = None,
+               names=tuple(optim.ALL)) -> optim.Comparison:
+    """The optimizers ``names`` (default all seven) from ``problem.start``, each with the problem's tuned
+    learning rate."""
+
+    def build(rng):
+        return cg.Graph(problem.build(L.Variable(np.array(problem.start), name="w")), dtype=np.float64), None
+
+    optimizers = {name: (lambda params, name=name: make_optimizer(name, params, problem.learning_rates[name]))
+                  for name in names}
+    return optim.compare(build, optimizers, steps, stop_below=stop_below)
 
 
 def measured_contraction(kappa: float, momentum: bool) -> tuple[float, float]:
@@ -219,12 +216,9 @@ def run(quick: bool = False, out: Path = Path("results"), seed: int = 0, show_pr
     result = DemoResult("optimizers", "Optimizers on toy problems")
     problems = [ravine(settings.kappa), saddle(settings.saddle_start_y), rosenbrock(), logistic(seed)]
     paths, losses = {}, {}
-    jobs = [(p, name) for p in problems for name in optim.ALL]
-    for problem, name in progress(jobs, "optimizers", enabled=show_progress):
-        path, loss = run_trajectory(problem, name, settings.steps,
-                                    stop_below=-2.0 if problem.name.startswith("saddle") else None)
-        paths.setdefault(problem.name, {})[name] = path
-        losses.setdefault(problem.name, {})[name] = loss
+    for problem in progress(problems, "optimizers", enabled=show_progress):
+        comparison = compare_on(problem, settings.steps, stop_below=-2.0 if problem.name.startswith("saddle") else None)
+        paths[problem.name], losses[problem.name] = comparison.trajectories, comparison.losses
     result.figures += [plot_trajectories(problems, paths, out), plot_losses(problems, losses, out)]
 
     for kappa in settings.kappas:
@@ -240,7 +234,8 @@ def run(quick: bool = False, out: Path = Path("results"), seed: int = 0, show_pr
     sp = saddle(settings.saddle_start_y)
     for name in ("SGD", "Adam", "RMSprop"):
         sp.learning_rates[name] = settings.saddle_lr
-        _, curve = run_trajectory(sp, name, settings.saddle_max_steps, stop_below=-1.0)
+    comparison = compare_on(sp, settings.saddle_max_steps, stop_below=-1.0, names=("SGD", "Adam", "RMSprop"))
+    for name, curve in comparison.losses.items():
         escape[name] = len(curve) if curve[-1] < -1.0 else math.inf
     measured = ", ".join(f"{k} {v} steps" for k, v in escape.items())
     result.check(f"Adam and RMSprop escape the saddle x^2-y^2 (from y={settings.saddle_start_y:g}, "

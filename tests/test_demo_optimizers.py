@@ -6,6 +6,7 @@ import pytest
 import tinygrad_cg as cg
 from demos import optimizers as demo
 from tinygrad_cg import layers as L
+from tinygrad_cg import optim
 
 
 @pytest.fixture(scope="module")
@@ -25,12 +26,36 @@ def test_measured_contraction_rates_within_ten_percent_of_theory(quick_result):
 def test_adaptive_methods_escape_the_saddle_faster_than_sgd(quick_result):
     claim = next(c for c in quick_result.claims if "saddle" in c.claim)
     assert claim.held
-    sp = demo.saddle()
-    steps = {}
-    for name in ("SGD", "Adam", "RMSprop"):
-        _, curve = demo.run_trajectory(sp, name, 3000, stop_below=-1.0)
-        steps[name] = len(curve)
+    steps = {name: len(curve) for name, curve in
+             demo.compare_on(demo.saddle(), 3000, stop_below=-1.0, names=("SGD", "Adam", "RMSprop")).losses.items()}
     assert steps["Adam"] < steps["SGD"] and steps["RMSprop"] < steps["SGD"]
+
+
+def hand_written_trajectory(problem, name: str, steps: int, stop_below=None):
+    """The loop the demo ran before optim.compare existed: forward, backward, step, record."""
+    w = L.Variable(np.array(problem.start), name="w")
+    graph = cg.Graph(problem.build(w), dtype=np.float64)
+    opt = demo.make_optimizer(name, [w], problem.learning_rates[name])
+    path, losses = [w.output.copy()], []
+    for _ in range(steps):
+        losses.append(float(graph.forward()))
+        if stop_below is not None and losses[-1] < stop_below:
+            break
+        graph.backward()
+        opt.step()
+        path.append(w.output.copy())
+    return np.array(path), np.array(losses)
+
+
+@pytest.mark.parametrize("problem", [demo.rosenbrock(), demo.saddle(), demo.logistic(3)], ids=lambda p: p.name)
+def test_compare_gives_the_curves_of_hand_written_loops(problem):
+    stop = -2.0 if problem.name.startswith("saddle") else None
+    comparison = demo.compare_on(problem, 300, stop_below=stop)
+    assert list(comparison.losses) == list(optim.ALL)
+    for name in optim.ALL:
+        path, losses = hand_written_trajectory(problem, name, 300, stop_below=stop)
+        np.testing.assert_array_equal(comparison.losses[name], losses)
+        np.testing.assert_array_equal(comparison.trajectories[name], path)
 
 
 def test_figures_written(quick_result):

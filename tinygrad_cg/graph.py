@@ -360,6 +360,20 @@ class Graph:
     def __repr__(self) -> str:
         return f"<Graph: {len(self.layers)} layers, dtype {self.dtype}>"
 
+    def _repr_png_(self) -> bytes:
+        """Jupyter shows a Graph as its drawing (``cg.viz.draw``), with values after a pass."""
+        import io
+
+        import matplotlib.pyplot as plt
+
+        from . import viz
+
+        figure = viz.draw(self)
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png")
+        plt.close(figure)
+        return buffer.getvalue()
+
 
 def topological_sort(outputs: Iterable[Layer]) -> list[Layer]:
     """Every ancestor of ``outputs``, inputs before consumers, ties broken by creation order.
