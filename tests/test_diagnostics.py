@@ -46,6 +46,18 @@ def test_gradcheck_restores_dtype_and_values():
     assert graph.dtype == np.float32 and v.output.dtype == np.float32 and np.array_equal(v.output, before)
 
 
+def test_gradcheck_keeps_the_deltas_so_an_optimizer_step_after_it_still_moves():
+    v = L.Variable(np.array([0.5, -1.0]), name="v")
+    graph = cg.Graph(L.Sum(L.Square(v)))
+    graph.forward({})
+    graph.backward()
+    delta = v.delta.copy()
+    diagnostics.gradcheck(graph, {})
+    np.testing.assert_array_equal(v.delta, delta)
+    cg.optim.SGD(graph.variables, lr=0.25).step()
+    np.testing.assert_allclose(v.output, [0.25, -0.5])
+
+
 def test_gradcheck_of_inputs():
     x = L.Input("x")
     w = L.Variable(np.array([1.5, -0.5]), name="w")

@@ -38,10 +38,11 @@ def gradcheck(
         rng: seed for choosing those entries.
 
     Returns the error per node name; raises ``GradientCheckError`` naming the worst node over ``tol``.
-    The graph's dtype and parameter values are restored afterwards.
+    The graph's dtype, parameter values and parameter deltas are restored afterwards (an optimizer step
+    right after a check still sees the gradient of the last backward pass).
     """
     original_dtype = graph.dtype
-    saved = {id(v): v.output for v in graph.variables}
+    saved = {id(v): (v.output, v.delta) for v in graph.variables}
     picker = np.random.default_rng(rng)
     try:
         graph.set_dtype(np.float64)
@@ -82,7 +83,7 @@ def gradcheck(
     finally:
         graph.set_dtype(original_dtype)
         for v in graph.variables:
-            v.output = saved[id(v)]
+            v.output, v.delta = saved[id(v)]
     worst = max(errors, key=errors.get, default=None)
     if worst is not None and errors[worst] > tol:
         raise GradientCheckError(
