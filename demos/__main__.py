@@ -1,4 +1,5 @@
-"""``python -m demos <name>|all [--quick] [--out DIR] [--seed S]``: run demos, write figures and report.md."""
+"""``python -m demos <name>|all [--quick] [--out DIR] [--seed S | --seeds N] [--workers N | --scheduler ADDRESS]
+[--fresh] [--set KEY=VALUE ...]``: run demos (cached and resumable under DIR/runs), write figures and report.md."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import importlib
 import sys
 from pathlib import Path
 
-from demos.common import output_directory, timed_run, write_report
+from demos.common import add_run_arguments, run_demo, run_options, write_report
 
 DEMOS = {
     "parity": "demos.parity",
@@ -31,18 +32,17 @@ def main(argv: list[str] | None = None) -> int:
     demos = available()
     parser = argparse.ArgumentParser(prog="python -m demos", description=__doc__)
     parser.add_argument("name", choices=[*demos, "all"])
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--out", type=output_directory, default=Path("results"))
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--no-progress", action="store_true")
+    add_run_arguments(parser)
     args = parser.parse_args(argv)
+    options = run_options(args)
     names = list(demos) if args.name == "all" else [args.name]
     results = []
     for name in names:
         print(f"== {name} ({'quick' if args.quick else 'paper scale'})", file=sys.stderr)
-        module = importlib.import_module(demos[name])
-        result = timed_run(module, quick=args.quick, out=args.out, seed=args.seed,
-                           show_progress=not args.no_progress)
+        try:
+            result = run_demo(importlib.import_module(demos[name]), **options)
+        except ValueError as error:  # a bad --set: the runner says which key or value
+            parser.error(f"{name}: {error}")
         results.append(result)
         print(result.markdown())
         write_report(results, args.out)  # after each demo, so a long run leaves partial results

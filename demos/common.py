@@ -1,14 +1,24 @@
-"""What every demo shares: claims with measured values, a result, the figure helpers, progress bars."""
+"""What every demo shares: claims with measured values, a result judged over seeds, the figure helpers,
+progress bars, and the command line (``run_demo`` runs a demo's plan through ``demos.runner``).
+
+A demo module defines ``Settings`` with ``PAPER`` and ``QUICK``, and three functions:
+- ``plan(settings) -> list[Run]``: the independent runs (the same for every seed);
+- ``judge(settings, runs, seed) -> DemoResult``: one seed's claims, notes and tables from its runs'
+  results (``runs[key]``);
+- ``figures(settings, results, out) -> list[Path]``: the figures from every seed's results
+  (``results[seed][key]``), median curves with min-max bands when there are several seeds.
+"""
 
 from __future__ import annotations
 
 import argparse
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import matplotlib
+import numpy as np
 
 matplotlib.use("Agg")  # demos write PNGs; they never open windows
 
@@ -21,6 +31,14 @@ class Claim:
     paper: str
     measured: str
     held: bool
+    held_in: int = 1     # seeds in which it held ...
+    seeds: int = 1       # ... of this many; it counts as held only if it held in every seed
+
+    @property
+    def verdict(self) -> str:
+        if self.seeds == 1:
+            return "held" if self.held else "NOT held"
+        return f"{'held' if self.held else 'NOT held'} in {self.held_in}/{self.seeds} seeds"
 
 
 @dataclass
@@ -45,7 +63,7 @@ class DemoResult:
         lines = [f"## {self.title}", "", f"Ran in {self.seconds:.1f} s.", "",
                  "| claim | paper | measured | held? |", "| --- | --- | --- | --- |"]
         for c in self.claims:
-            lines.append(f"| {c.claim} | {c.paper} | {c.measured} | {'held' if c.held else 'NOT held'} |")
+            lines.append(f"| {c.claim} | {c.paper} | {c.measured} | {c.verdict} |")
         lines.append("")
         lines += [f"- {note}" for note in self.notes]
         for table in self.tables:
@@ -73,6 +91,58 @@ def progress(iterable: Iterable, desc: str, total: int | None = None, enabled: b
     return tqdm(iterable, desc=desc, total=total, leave=False, mininterval=0.5)
 
 
+class _Silent:
+    def update(self, n: int = 1) -> None: ...
+    def set_postfix_str(self, text: str) -> None: ...
+    def close(self) -> None: ...
+
+
+def progress_bar(total: int, desc: str, enabled: bool = True, initial: int = 0):
+    """A manual tqdm bar (``update``, ``set_postfix_str``, ``close``), or one that does nothing."""
+    if not enabled:
+        return _Silent()
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, initial=initial, mininterval=0.5)
+
+
+def plot_band(ax, x, curves: Sequence[np.ndarray], label: str | None = None, **style):
+    """One curve per seed: the curve itself for one seed; the median with a min-max band for several
+    (cut to the shortest curve when runs stopped at different lengths)."""
+    curves = [np.asarray(c, dtype=float) for c in curves]
+    n = min(len(c) for c in curves)
+    stack, x = np.stack([c[:n] for c in curves]), np.asarray(x)[:n]
+    if len(curves) == 1:
+        return ax.plot(x, stack[0], label=label, **style)
+    lines = ax.plot(x, np.median(stack, axis=0), label=f"{label} (median of {len(curves)} seeds)" if label else None,
+                    **style)
+    ax.fill_between(x, stack.min(axis=0), stack.max(axis=0), color=lines[0].get_color(), alpha=0.2, lw=0)
+    return lines
+
+
+def merge_seeds(per_seed: dict[int, DemoResult]) -> DemoResult:
+    """One result from each seed's: a claim holds only if it held in every seed ("held in 4/5 seeds"), its
+    measured value lists each seed's; notes and tables come from the first seed, plus any note another
+    seed words differently (prefixed by that seed)."""
+    seeds = list(per_seed)
+    first = per_seed[seeds[0]]
+    if len(seeds) == 1:
+        return first
+    merged = DemoResult(first.name, first.title, tables=list(first.tables))
+    for i, claim in enumerate(first.claims):
+        versions = {seed: per_seed[seed].claims[i] for seed in seeds}
+        if any(v.claim != claim.claim for v in versions.values()):
+            raise ValueError(f"{first.name}: seeds judged different claims at position {i}")
+        held_in = sum(v.held for v in versions.values())
+        measured = "; ".join(f"seed {seed}: {v.measured}{'' if v.held else ' (NOT held)'}"
+                             for seed, v in versions.items())
+        merged.claims.append(Claim(claim.claim, claim.paper, measured, held_in == len(seeds), held_in, len(seeds)))
+    merged.notes = list(first.notes)
+    for seed in seeds[1:]:
+        merged.notes += [f"seed {seed}: {note}" for note in per_seed[seed].notes if note not in first.notes]
+    return merged
+
+
 def output_directory(value: str) -> Path:
     """``--out``: a directory that exists or can be made, checked while parsing, before any work is done
     (so a path that names a file is a one-line usage error, not a traceback after minutes of training)."""
@@ -88,12 +158,61 @@ def output_directory(value: str) -> Path:
 
 def standard_parser(description: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=description)
+    add_run_arguments(parser)
+    return parser
+
+
+def add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    """The flags every way of running demos shares."""
     parser.add_argument("--quick", action="store_true", help="the small plan (minutes) instead of paper scale")
     parser.add_argument("--out", type=output_directory, default=Path("results"),
-                        help="where figures and report.md go")
-    parser.add_argument("--seed", type=int, default=0)
+                        help="where figures, report.md and the run cache (runs/) go")
+    seeds = parser.add_mutually_exclusive_group()
+    seeds.add_argument("--seed", type=int, default=None, help="one seed (default 0)")
+    seeds.add_argument("--seeds", type=int, default=None, metavar="N", help="seeds 0..N-1; claims judged in each")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=int, default=None, metavar="N",
+                       help="run the runs on a Dask LocalCluster of N single-threaded processes")
+    where.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                       help="run the runs on an existing Dask cluster (e.g. tcp://127.0.0.1:8786)")
+    parser.add_argument("--fresh", action="store_true", help="ignore the run cache: recompute every run")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides",
+                        help="override a field of the demo's settings (repeatable), e.g. --set iterations=3000")
     parser.add_argument("--no-progress", action="store_true")
-    return parser
+
+
+def run_options(args: argparse.Namespace) -> dict:
+    """``run_demo`` keyword arguments from parsed flags (one seed, 0, unless --seed or --seeds)."""
+    if args.workers is not None and args.workers < 1:
+        raise SystemExit("--workers must be at least 1")
+    if args.seeds is not None and args.seeds < 1:
+        raise SystemExit("--seeds must be at least 1")
+    seeds = list(range(args.seeds)) if args.seeds is not None else [args.seed or 0]
+    return dict(quick=args.quick, out=args.out, seeds=seeds, fresh=args.fresh, workers=args.workers,
+                scheduler=args.scheduler, overrides=args.overrides, show_progress=not args.no_progress)
+
+
+def run_demo(module, quick: bool = False, out: Path = Path("results"), seeds: Sequence[int] = (0,),
+             fresh: bool = False, workers: int | None = None, scheduler: str | None = None,
+             overrides: Sequence[str] = (), show_progress: bool = True) -> DemoResult:
+    """Run a demo's plan (``demos.runner``: cached, resumable, in-process or on Dask) for every seed, judge
+    each seed, merge the verdicts, draw the figures; the wall time is recorded as the report's "Ran in"."""
+    from demos import runner
+
+    start = time.perf_counter()
+    name = module.__name__.rsplit(".", 1)[-1]
+    settings, changes = runner.apply_overrides(module.QUICK if quick else module.PAPER, overrides)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    how = runner.Execution(out, fresh=fresh, workers=workers, scheduler=scheduler, show_progress=show_progress)
+    results, counts = runner.execute(name, module.plan(settings), settings, seeds, how)
+    result = merge_seeds({seed: module.judge(settings, results[seed], seed) for seed in seeds})
+    result.figures = module.figures(settings, results, out)
+    result.notes.append(f"{'quick' if quick else 'paper-scale'} plan, seeds {list(seeds)}"
+                        + (f", settings changed by --set: {changes}" if changes else "")
+                        + f"; {counts['computed']} runs computed, {counts['cached']} taken from {out / 'runs'}")
+    result.seconds = time.perf_counter() - start
+    return result
 
 
 def write_report(results: list[DemoResult], out: Path) -> Path:
@@ -110,18 +229,14 @@ def write_report(results: list[DemoResult], out: Path) -> Path:
     return path
 
 
-def timed_run(module, **kwargs) -> DemoResult:
-    """``module.run(**kwargs)``, with its wall time recorded in the result (the report's "Ran in")."""
-    start = time.perf_counter()
-    result = module.run(**kwargs)
-    result.seconds = time.perf_counter() - start
-    return result
-
-
 def run_single(module, argv: list[str] | None) -> int:
     """``main(argv)`` of a demo script: parse, run, write its report, exit 0 iff every claim held."""
-    args = standard_parser(module.__doc__.splitlines()[0]).parse_args(argv)
-    result = timed_run(module, quick=args.quick, out=args.out, seed=args.seed, show_progress=not args.no_progress)
+    parser = standard_parser(module.__doc__.splitlines()[0])
+    args = parser.parse_args(argv)
+    try:
+        result = run_demo(module, **run_options(args))
+    except ValueError as error:  # a bad --set: the runner says which key or value
+        parser.error(str(error))
     path = write_report([result], args.out)
     print(result.markdown())
     print(f"report: {path}")

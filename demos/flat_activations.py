@@ -22,7 +22,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import tinygrad_cg as cg
-from demos.common import DemoResult, progress, run_single, save_figure
+from demos import runner
+from demos.common import DemoResult, plot_band, progress, run_demo, run_single, save_figure
+from demos.runner import Run, run_rng
 from tinygrad_cg import data, optim
 from tinygrad_cg import layers as L
 
@@ -70,30 +72,32 @@ class Approach:
     target: str = "y"        # which target the loss is fed: "y" or the step "index"
 
 
-def build_approaches(settings: Settings, grid: np.ndarray, b_star: float, rng) -> list[Approach]:
-    dim = settings.dim
-    approaches = []
+APPROACHES = ("1. smooth approximation (b = 0)", "1. smooth approximation (b = b* + 2)", "2. end-to-end ReLU net",
+              "3. multiclass", "4. forward-only", "4'. true gradient (zero)")
 
-    def regression(name, prediction, lr, iterations, x, y):
+
+def build_approach(name: str, settings: Settings, grid: np.ndarray, b_star: float, rng) -> Approach:
+    """One of ``APPROACHES``: its loss graph, prediction graph, learning rate and iteration budget."""
+    dim = settings.dim
+    x, y = L.Input("x", shape=(None, dim)), L.Input("y", shape=(None, 1))
+
+    def regression(prediction, lr, iterations):
         return Approach(name, cg.Graph(L.SquaredLoss(prediction, y), input_grads=False),
                         cg.Graph(prediction, input_grads=False), lr, iterations)
 
-    for label, bias in (("b = 0", 0.0), ("b = b* + 2", b_star + 2.0)):
-        x, y = L.Input("x", shape=(None, dim)), L.Input("y", shape=(None, 1))
-        approaches.append(regression(f"1. smooth approximation ({label})", smooth_step(linear_unit(x, dim, rng, bias),
-                                     grid), 0.01, settings.iterations, x, y))
-    x, y = L.Input("x", shape=(None, dim)), L.Input("y", shape=(None, 1))
-    approaches.append(regression("2. end-to-end ReLU net", cg.nn.mlp(x, [100, 100, 100, 1], rng=rng), 0.001,
-                                 settings.iterations, x, y))
-    x, index = L.Input("x", shape=(None, dim)), L.Input("index", shape=(None,))
-    logits = cg.nn.mlp(x, [100, 100, len(grid)], rng=rng)
-    approaches.append(Approach("3. multiclass", cg.Graph(L.SoftmaxCrossEntropy(logits, index), input_grads=False),
-                               cg.Graph(logits, input_grads=False), 0.001, settings.iterations, "index"))
-    for policy, label in (("identity", "4. forward-only"), ("gradient", "4'. true gradient (zero)")):
-        x, y = L.Input("x", shape=(None, dim)), L.Input("y", shape=(None, 1))
-        step = L.Step(linear_unit(x, dim, rng), grid, np.concatenate([grid[:1], grid]), backward=policy)
-        approaches.append(regression(label, step, 0.001, settings.forward_only_iterations, x, y))
-    return approaches
+    if name.startswith("1."):
+        bias = 0.0 if "b = 0" in name else b_star + 2.0
+        return regression(smooth_step(linear_unit(x, dim, rng, bias), grid), 0.01, settings.iterations)
+    if name.startswith("2."):
+        return regression(cg.nn.mlp(x, [100, 100, 100, 1], rng=rng), 0.001, settings.iterations)
+    if name.startswith("3."):
+        index = L.Input("index", shape=(None,))
+        logits = cg.nn.mlp(x, [100, 100, len(grid)], rng=rng)
+        return Approach(name, cg.Graph(L.SoftmaxCrossEntropy(logits, index), input_grads=False),
+                        cg.Graph(logits, input_grads=False), 0.001, settings.iterations, "index")
+    policy = "identity" if name == "4. forward-only" else "gradient"
+    step = L.Step(linear_unit(x, dim, rng), grid, np.concatenate([grid[:1], grid]), backward=policy)
+    return regression(step, 0.001, settings.forward_only_iterations)
 
 
 def predict(approach: Approach, X: np.ndarray, grid: np.ndarray) -> np.ndarray:
@@ -117,20 +121,94 @@ def train(approach: Approach, w_star, b_star, grid, settings: Settings, rng, sho
     return np.array(losses), time.perf_counter() - start
 
 
-def plot(results, p_star, y_true, out: Path) -> list[Path]:
+def target(settings: Settings, seed: int):
+    """The seed's target u(<w*, x> + b*) and its test set: (w*, b*, grid, X_test, y_test, p_test)."""
+    rng = run_rng(seed, 0)
+    w_star, b_star = rng.standard_normal(settings.dim), float(rng.standard_normal())
+    X_test, y_test, p_test = data.step_targets(settings.test_samples, w_star, b_star, rng)
+    return w_star, b_star, data.step_grid(b_star), X_test, y_test, p_test
+
+
+def approach_run(settings: Settings, seed: int, name: str) -> dict:
+    """Train one approach on the seed's target; its losses, test predictions and errors near and away from
+    the step boundaries, wall times, and how far its parameters moved."""
+    w_star, b_star, grid, X_test, y_test, p_test = target(settings, seed)
+    rng = run_rng(seed, 1, APPROACHES.index(name))
+    approach = build_approach(name, settings, grid, b_star, rng)
+    before = [v.output.copy() for v in approach.train.variables]
+    losses, seconds = train(approach, w_star, b_star, grid, settings, rng, runner.inner_progress())
+    start = time.perf_counter()
+    prediction = predict(approach, X_test, grid)
+    test_seconds = time.perf_counter() - start
+    squared = (prediction - y_test)[:, 0] ** 2
+    near = np.min(np.abs(p_test - grid[None, :]), axis=1) < settings.boundary_margin
+    variables = approach.train.variables
+    return dict(losses=losses, prediction=prediction, mse=float(squared.mean()), train_s=seconds,
+                test_s=test_seconds, near=float(squared[near].mean()), away=float(squared[~near].mean()),
+                near_fraction=float(near.mean()),
+                moved=max(float(np.abs(v.output - b).max()) for v, b in zip(variables, before, strict=True)),
+                max_delta=max(float(np.abs(v.delta).max()) for v in variables),
+                w=approach.train["p.W"].output[:, 0] if name.startswith(("1.", "4")) else None)
+
+
+def plan(settings: Settings) -> list[Run]:
+    return [Run(name, approach_run, {"name": name}) for name in APPROACHES]
+
+
+def judge(settings: Settings, runs: dict, seed: int) -> DemoResult:
+    result = DemoResult("flat_activations", "Flat activations and the forward-only update")
+    w_star = target(settings, seed)[0]
+    fo, true_grad = runs["4. forward-only"], runs["4'. true gradient (zero)"]
+    others = {k: r["mse"] for k, r in runs.items() if not k.startswith("4")}
+    result.check("forward-only reaches the lowest test error of the four approaches",
+                 "best results", f"{fo['mse']:.3g} vs " + ", ".join(f"{k} {v:.3g}" for k, v in others.items()),
+                 fo["mse"] < min(others.values()))
+    w = fo["w"]
+    cosine = float(w @ w_star / np.linalg.norm(w) / np.linalg.norm(w_star))
+    result.check("forward-only recovers the direction of w*", "provably (Kalai & Sastry 2009)",
+                 f"cos(w, w*) = {cosine:.4f}", cosine > 0.99)
+    result.check("with the true gradient of u the weights never move",
+                 "u' = 0 almost everywhere",
+                 f"max |delta| = {true_grad['max_delta']:g}, max change {true_grad['moved']:g}",
+                 true_grad["max_delta"] == 0 and true_grad["moved"] == 0)
+    for key in ("2. end-to-end ReLU net", "3. multiclass"):
+        r = runs[key]
+        result.check(f"{key[3:]}: errors concentrate at the step boundaries",
+                     "the steps are not captured well at their edges",
+                     f"MSE within {settings.boundary_margin} of a boundary {r['near']:.3g} vs away {r['away']:.3g}",
+                     r["near"] > 2 * r["away"])
+    smooth = [r["mse"] for k, r in runs.items() if k.startswith("1.")]
+    result.notes.append(f"smooth approximation: test MSE {smooth[0]:.3g} with b = 0 vs {smooth[1]:.3g} with "
+                        "b = b* + 2 (sensitivity to the bias initialisation)")
+    result.tables.append("\n".join(
+        ["| approach | iterations | train wall time | test wall time (all test points) | test MSE |",
+         "| --- | --- | --- | --- | --- |"]
+        + [f"| {k} | {len(r['losses'])} | {r['train_s']:.1f} s | {1e3 * r['test_s']:.1f} ms | {r['mse']:.3g} |"
+           for k, r in runs.items()]))
+    result.notes.append(f"{fo['near_fraction']:.1%} of test points lie within {settings.boundary_margin} of a "
+                        "boundary")
+    return result
+
+
+def figures(settings: Settings, results: dict, out: Path) -> list[Path]:
+    """Predicted vs true u along the sorted p* (the first seed), and the training losses (all seeds)."""
+    seed = next(iter(results))
+    _, _, _, _, y_true, p_star = target(settings, seed)
     order = np.argsort(p_star[:, 0])
     fig, axes = plt.subplots(2, 3, figsize=(14, 7))
-    for ax, (name, r) in zip(axes.flat, results.items(), strict=False):
+    for ax, (name, r) in zip(axes.flat, results[seed].items(), strict=False):
         ax.plot(p_star[order, 0], y_true[order, 0], "b-", lw=2, label="true u(p*)")
         ax.plot(p_star[order, 0], r["prediction"][order, 0], "r.", ms=2, label="predicted")
-        ax.set_title(f"{name}\ntest MSE {r['mse']:.3g}", fontsize=9)
+        ax.set_title(f"{name}\ntest MSE {r['mse']:.3g} (seed {seed})", fontsize=9)
         ax.set_xlabel("p* = <w*, x> + b*")
     axes.flat[0].legend(fontsize=8)
     path = save_figure(fig, out / "flat_activations_predictions.png", dpi=90)
     fig, ax = plt.subplots(figsize=(6, 4))
-    for name, r in results.items():
+    for name in APPROACHES:
         if "multiclass" not in name:  # cross-entropy is on another scale
-            ax.plot(np.convolve(r["losses"], np.ones(50) / 50, mode="valid"), label=name)
+            curves = [np.convolve(by_key[name]["losses"], np.ones(50) / 50, mode="valid")
+                      for by_key in results.values()]
+            plot_band(ax, np.arange(len(curves[0])), curves, label=name)
     ax.set_yscale("log")
     ax.set_xlabel("iteration")
     ax.set_ylabel("training squared loss (moving average)")
@@ -139,60 +217,10 @@ def plot(results, p_star, y_true, out: Path) -> list[Path]:
     return [path, path2]
 
 
-def run(quick: bool = False, out: Path = Path("results"), seed: int = 0, show_progress: bool = True) -> DemoResult:
-    settings = QUICK if quick else PAPER
-    out.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(seed)
-    result = DemoResult("flat_activations", "Flat activations and the forward-only update")
-    w_star, b_star = rng.standard_normal(settings.dim), float(rng.standard_normal())
-    grid = data.step_grid(b_star)
-    X_test, y_test, p_test = data.step_targets(settings.test_samples, w_star, b_star, rng)
-    near = np.min(np.abs(p_test - grid[None, :]), axis=1) < settings.boundary_margin
-    results = {}
-    for approach in build_approaches(settings, grid, b_star, rng):
-        before = [v.output.copy() for v in approach.train.variables]
-        losses, seconds = train(approach, w_star, b_star, grid, settings, rng, show_progress)
-        start = time.perf_counter()
-        prediction = predict(approach, X_test, grid)
-        test_seconds = time.perf_counter() - start
-        squared = (prediction - y_test)[:, 0] ** 2
-        results[approach.name] = dict(
-            losses=losses, prediction=prediction, mse=float(squared.mean()), train_s=seconds, test_s=test_seconds,
-            near=float(squared[near].mean()), away=float(squared[~near].mean()),
-            moved=max(float(np.abs(v.output - b).max()) for v, b in zip(approach.train.variables, before,
-                                                                         strict=True)),
-            graph=approach.train)
-    result.figures += plot(results, p_test, y_test, out)
-
-    fo, true_grad = results["4. forward-only"], results["4'. true gradient (zero)"]
-    others = {k: r["mse"] for k, r in results.items() if not k.startswith("4")}
-    result.check("forward-only reaches the lowest test error of the four approaches",
-                 "best results", f"{fo['mse']:.3g} vs " + ", ".join(f"{k} {v:.3g}" for k, v in others.items()),
-                 fo["mse"] < min(others.values()))
-    w = fo["graph"]["p.W"].output[:, 0]
-    cosine = float(w @ w_star / np.linalg.norm(w) / np.linalg.norm(w_star))
-    result.check("forward-only recovers the direction of w*", "provably (Kalai & Sastry 2009)",
-                 f"cos(w, w*) = {cosine:.4f}", cosine > 0.99)
-    deltas = [np.abs(v.delta).max() for v in true_grad["graph"].variables]
-    result.check("with the true gradient of u the weights never move",
-                 "u' = 0 almost everywhere", f"max |delta| = {max(deltas):g}, max change {true_grad['moved']:g}",
-                 max(deltas) == 0 and true_grad["moved"] == 0)
-    for key in ("2. end-to-end ReLU net", "3. multiclass"):
-        r = results[key]
-        result.check(f"{key[3:]}: errors concentrate at the step boundaries",
-                     "the steps are not captured well at their edges",
-                     f"MSE within {settings.boundary_margin} of a boundary {r['near']:.3g} vs away {r['away']:.3g}",
-                     r["near"] > 2 * r["away"])
-    smooth = [r["mse"] for k, r in results.items() if k.startswith("1.")]
-    result.notes.append(f"smooth approximation: test MSE {smooth[0]:.3g} with b = 0 vs {smooth[1]:.3g} with "
-                        "b = b* + 2 (sensitivity to the bias initialisation)")
-    result.tables.append("\n".join(
-        ["| approach | iterations | train wall time | test wall time (all test points) | test MSE |",
-         "| --- | --- | --- | --- | --- |"]
-        + [f"| {k} | {len(r['losses'])} | {r['train_s']:.1f} s | {1e3 * r['test_s']:.1f} ms | {r['mse']:.3g} |"
-           for k, r in results.items()]))
-    result.notes.append(f"{near.mean():.1%} of test points lie within {settings.boundary_margin} of a boundary")
-    return result
+def run(quick: bool = False, out: Path = Path("results"), seed: int = 0, show_progress: bool = True,
+        **how) -> DemoResult:
+    """The demo for one seed (``common.run_demo`` takes several, workers and the cache options)."""
+    return run_demo(sys.modules[__name__], quick=quick, out=out, seeds=[seed], show_progress=show_progress, **how)
 
 
 def main(argv: list[str] | None = None) -> int:

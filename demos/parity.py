@@ -20,7 +20,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import tinygrad_cg as cg
-from demos.common import DemoResult, progress, run_single, save_figure
+from demos import runner
+from demos.common import DemoResult, plot_band, progress, run_demo, run_single, save_figure
+from demos.runner import Run, run_rng
 from tinygrad_cg import data, diagnostics, optim
 from tinygrad_cg import layers as L
 
@@ -137,10 +139,11 @@ def linear_periodic_flatness(half_width: float = 6.0, distance: float = 3.0) -> 
     return float(far.mean()), float(norm[far].max() / norm.max())
 
 
-def plot_accuracy(curves: dict, out: Path) -> Path:
+def plot_accuracy(settings: Settings, results: dict, out: Path) -> Path:
     fig, ax = plt.subplots(figsize=(6, 4))
-    for d, (steps, acc) in curves.items():
-        ax.plot(steps, acc, label=f"d = {d}")
+    for d in settings.dims:
+        runs = [by_key[f"train d={d}"] for by_key in results.values()]
+        plot_band(ax, runs[0]["steps"], [r["accuracy"] for r in runs], label=f"d = {d}")
     ax.axhline(0.5, color="grey", ls=":", lw=1)
     ax.set_xlabel("iteration")
     ax.set_ylabel("test accuracy")
@@ -150,14 +153,20 @@ def plot_accuracy(curves: dict, out: Path) -> Path:
     return save_figure(fig, out / "parity_accuracy.png", dpi=100)
 
 
-def plot_variance(dims, variances, stderrs, G2, out: Path) -> Path:
+def plot_variance(settings: Settings, results: dict, out: Path) -> Path:
     fig, ax = plt.subplots(figsize=(6, 4))
-    dims = np.array(dims)
-    ax.errorbar(dims, variances, yerr=stderrs, fmt="o-", label="measured Var(H, F, w) (± std. error)")
-    ax.plot(dims, np.array(G2) * 2.0**-dims, "k--", label="bound G^2 / |H| = G^2 2^-d")
-    sampled = np.array(stderrs) > 0  # exact enumerations have no sampling noise to show
-    ax.plot(dims[sampled], np.array(stderrs)[sampled], "x:", color="grey",
-            label="noise floor (std. error over sampled h)")
+    dims = np.array(settings.variance_dims)
+    runs = [[by_key[f"variance d={d}"] for d in dims] for by_key in results.values()]
+    variances = [np.array([r["variance"] for r in seed_runs]) for seed_runs in runs]
+    stderrs = np.array([r["stderr"] for r in runs[0]])
+    G2 = np.median([[r["G2"] for r in seed_runs] for seed_runs in runs], axis=0)
+    if len(runs) == 1:
+        ax.errorbar(dims, variances[0], yerr=stderrs, fmt="o-", label="measured Var(H, F, w) (± std. error)")
+        sampled = stderrs > 0  # exact enumerations have no sampling noise to show
+        ax.plot(dims[sampled], stderrs[sampled], "x:", color="grey", label="noise floor (std. error over sampled h)")
+    else:
+        plot_band(ax, dims, variances, label="measured Var(H, F, w)", marker="o")
+    ax.plot(dims, G2 * 2.0**-dims, "k--", label="bound G^2 / |H| = G^2 2^-d")
     ax.set_yscale("log")
     ax.set_xlabel("d")
     ax.set_ylabel("variance of the gradient across parities")
@@ -181,14 +190,29 @@ def plot_linear_periodic(out: Path) -> Path:
     return save_figure(fig, out / "parity_linear_periodic.png", dpi=100)
 
 
-def run(quick: bool = False, out: Path = Path("results"), seed: int = 0, show_progress: bool = True) -> DemoResult:
-    settings = QUICK if quick else PAPER
-    out.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(seed)
+# --- the plan: one run per trained d and per measured variance; then the claims and the figures ------
+
+def train_run(settings: Settings, seed: int, d: int) -> dict:
+    steps, accuracy = train_parity(d, settings, run_rng(seed, 1, d), show_progress=runner.inner_progress())
+    return {"steps": steps, "accuracy": accuracy}
+
+
+def variance_run(settings: Settings, seed: int, d: int) -> dict:
+    targets = settings.variance_targets if d >= 16 else settings.variance_targets_small
+    variance, stderr, G2 = parity_gradient_variance(d, targets, run_rng(seed, 2, d), settings.chunk,
+                                                    settings.variance_dtype)
+    return {"variance": variance, "stderr": stderr, "G2": G2}
+
+
+def plan(settings: Settings) -> list[Run]:
+    return ([Run(f"train d={d}", train_run, {"d": d}) for d in settings.dims]
+            + [Run(f"variance d={d}", variance_run, {"d": d}) for d in settings.variance_dims])
+
+
+def judge(settings: Settings, runs: dict, seed: int) -> DemoResult:
     result = DemoResult("parity", "Parities and orthogonal functions (paper Section 2)")
-    curves = {d: train_parity(d, settings, rng, show_progress) for d in settings.dims}
-    result.figures.append(plot_accuracy(curves, out))
-    for d, (_, acc) in curves.items():
+    for d in settings.dims:
+        acc = runs[f"train d={d}"]["accuracy"]
         if d <= 10:
             result.check(f"d = {d} is learned within {settings.iterations} iterations",
                          "easy for small d", f"final accuracy {acc[-1]:.3f}", acc[-1] >= 0.95)
@@ -203,24 +227,18 @@ def run(quick: bool = False, out: Path = Path("results"), seed: int = 0, show_pr
                         f"{settings.eval_every} iterations (the original used 500; at chance level 500 "
                         "samples have a std of 2.2%, which alone would break a +-5% band over many checks)")
 
-    variances, stderrs, G2 = [], [], []
-    for d in progress(settings.variance_dims, "gradient variance", enabled=show_progress):
-        targets = settings.variance_targets if d >= 16 else settings.variance_targets_small
-        v, s, g = parity_gradient_variance(d, targets, rng, settings.chunk,
-                                           settings.variance_dtype)
-        variances.append(v), stderrs.append(s), G2.append(g)
-    result.figures.append(plot_variance(settings.variance_dims, variances, stderrs, G2, out))
-    by_d = dict(zip(settings.variance_dims, variances, strict=True))
+    dims = settings.variance_dims
+    variances, stderrs, G2 = ([runs[f"variance d={d}"][name] for d in dims] for name in ("variance", "stderr", "G2"))
+    by_d = dict(zip(dims, variances, strict=True))
     if 10 in by_d and 20 in by_d:
         ratio = by_d[10] / by_d[20]
         result.check("gradient variance across parities falls from d = 10 to d = 20",
                      "exponentially small in d (Theorem 1)", f"{ratio:.0f}x smaller", ratio >= 10)
-    slope = np.polyfit(settings.variance_dims, np.log2(variances), 1)[0]
+    slope = np.polyfit(dims, np.log2(variances), 1)[0]
     result.check("gradient variance decays exponentially, at least like 2^-d",
                  "Var <= G^2 2^-d: log2-slope <= -1 (up to the slow growth of G^2)",
                  f"fitted log2-slope {slope:.2f} per dimension", slope <= -0.7)
-    excess = [(v - 2 * s) / (g * 2.0**-d)
-              for v, s, g, d in zip(variances, stderrs, G2, settings.variance_dims, strict=True)]
+    excess = [(v - 2 * s) / (g * 2.0**-d) for v, s, g, d in zip(variances, stderrs, G2, dims, strict=True)]
     result.check("measured variance lies below the bound G^2/|H| (within 2 standard errors)", "Theorem 1",
                  f"largest (Var - 2 s.e.) / bound = {max(excess):.2f}", max(excess) <= 1.0)
     result.notes.append(f"variance: exact expectation over all 2^d inputs, {settings.variance_targets} random "
@@ -228,7 +246,6 @@ def run(quick: bool = False, out: Path = Path("results"), seed: int = 0, show_pr
                         f"for d <= 10), {np.dtype(settings.variance_dtype).name}; error bars are the standard "
                         "error over parities")
 
-    result.figures.append(plot_linear_periodic(out))
     far, ratio = linear_periodic_flatness()
     result.check("the linear-periodic loss is flat away from w* (no other critical structure)",
                  "flat everywhere except near the optimum",
@@ -236,6 +253,16 @@ def run(quick: bool = False, out: Path = Path("results"), seed: int = 0, show_pr
                  f"({100 * far:.0f}% of [-6,6]^2)", ratio < 0.05)
     result.notes.append("w* and -w* are both global minima: cos is even, so F(w) = F(-w)")
     return result
+
+
+def figures(settings: Settings, results: dict, out: Path) -> list[Path]:
+    return [plot_accuracy(settings, results, out), plot_variance(settings, results, out), plot_linear_periodic(out)]
+
+
+def run(quick: bool = False, out: Path = Path("results"), seed: int = 0, show_progress: bool = True,
+        **how) -> DemoResult:
+    """The demo for one seed (``common.run_demo`` takes several, workers and the cache options)."""
+    return run_demo(sys.modules[__name__], quick=quick, out=out, seeds=[seed], show_progress=show_progress, **how)
 
 
 def main(argv: list[str] | None = None) -> int:

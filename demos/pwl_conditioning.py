@@ -24,7 +24,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import tinygrad_cg as cg
-from demos.common import DemoResult, progress, run_single, save_figure
+from demos import runner
+from demos.common import DemoResult, plot_band, progress, run_demo, run_single, save_figure
+from demos.runner import Run, run_rng
 from tinygrad_cg import data, diagnostics, optim
 from tinygrad_cg import layers as L
 
@@ -164,17 +166,98 @@ def condition_numbers(ns, rng, curves: int = 2_000) -> dict[str, list[float]]:
     return out
 
 
-def plot_curves(snapshots: dict, truths: dict, checkpoints, out: Path) -> Path:
-    """One row per try: two validation curves (blue) and their decoded predictions (red)."""
-    tries = list(snapshots)
-    fig, axes = plt.subplots(len(tries), len(checkpoints), figsize=(4 * len(checkpoints), 2.2 * len(tries)),
+TRIES = ("1. autoencoder", "2. convex (Adam)", "2'. convex (SGD)", "3. conv", "4. conv + precond.")
+
+
+def curve_sets(s: Settings, seed: int) -> dict[str, np.ndarray]:
+    """The seed's training and validation curves: regression tries (f, p) and the autoencoder's (a)."""
+    rng = run_rng(seed, 0)
+    f_train, p_train = data.pwl_curves(s.n, s.k, s.train_curves, rng)
+    f_valid, _ = data.pwl_curves(s.n, s.k, s.valid_curves, rng)
+    a_train, _ = data.pwl_curves(s.n, s.k, s.train_curves, rng, random_pieces=True)
+    a_valid, _ = data.pwl_curves(s.n, s.k, s.valid_curves, rng, random_pieces=True)
+    return dict(f_train=f_train, p_train=p_train, f_valid=f_valid, a_train=a_train, a_valid=a_valid)
+
+
+def build_try(name: str, s: Settings, rng, f_train: np.ndarray):
+    if name == "1. autoencoder":
+        return try_autoencoder(s, rng)
+    if name.startswith("2"):
+        return try_convex(s, rng, f_train, "SGD" if "SGD" in name else "Adam")
+    if name == "3. conv":
+        return try_conv(s, rng)
+    return try_preconditioned(s, rng, f_train)
+
+
+def try_run(s: Settings, seed: int, name: str) -> dict:
+    """Train one try; its relative validation error and two decoded validation curves at each checkpoint,
+    its distance to the exact answer over time, and (conv tries) the learned filter."""
+    sets = curve_sets(s, seed)
+    f_train, f_valid = (sets["a_train"], sets["a_valid"]) if name == "1. autoencoder" else (sets["f_train"],
+                                                                                             sets["f_valid"])
+    rng = run_rng(seed, 1, TRIES.index(name))
+    graph, opt, decode, feeds = build_try(name, s, rng, sets["f_train"])
+    snapshots, distances = train(graph, opt, feeds, f_train, sets["p_train"], s.checkpoints, decode, f_valid, rng,
+                                 name, runner.inner_progress())
+    return dict(errors=[relative_error(snapshots[t], f_valid) for t in s.checkpoints],
+                shown=[snapshots[t][:2] for t in s.checkpoints], truth=f_valid[:2],
+                distance_steps=np.array(list(distances), dtype=int), distances=np.array(list(distances.values())),
+                w=graph["w"].output.reshape(3) if name.startswith(("3", "4")) else None)
+
+
+def conditioning_run(s: Settings, seed: int) -> dict:
+    return condition_numbers(s.condition_ns, run_rng(seed, 2))
+
+
+def plan(s: Settings) -> list[Run]:
+    return [Run(name, try_run, {"name": name}) for name in TRIES] + [Run("condition numbers", conditioning_run)]
+
+
+def judge(s: Settings, runs: dict, seed: int) -> DemoResult:
+    result = DemoResult("pwl_conditioning", "Architecture and conditioning: piecewise-linear curves")
+    budget = s.checkpoints[-1]
+    w4 = runs["4. conv + precond."]["w"]
+    result.check("try 4 recovers the filter (1, -2, 1)", "it works",
+                 f"w = ({w4[0]:.4f}, {w4[1]:.4f}, {w4[2]:.4f}), max error {np.abs(w4 - [1, -2, 1]).max():.2g}",
+                 np.abs(w4 - [1, -2, 1]).max() < 1e-2)
+    e4 = runs["4. conv + precond."]["errors"][-1]
+    result.check(f"try 4 decodes validation curves after {budget} iterations", "relative error < 1%",
+                 f"{100 * e4:.3f}%", e4 < 0.01)
+    for name in TRIES[:4]:
+        e = runs[name]["errors"][-1]
+        result.check(f"{name} is several times worse at the same budget", "fails or is slow",
+                     f"{100 * e:.2f}% ({e / e4:.0f}x try 4)", e >= 3 * e4)
+    result.notes.append("relative validation error at " + ", ".join(map(str, s.checkpoints)) + " iterations: "
+                        + "; ".join(f"{k}: " + " / ".join(f"{100 * v:.2f}%" for v in runs[k]["errors"])
+                                    for k in TRIES))
+    conds = runs["condition numbers"]
+    fits = {name: float(np.polyfit(np.log(s.condition_ns), np.log(v), 1)[0]) for name, v in conds.items()}
+    result.check("try 4's condition number stays near 1 for every n", "close to 1",
+                 ", ".join(f"n={n}: {c:.2f}" for n, c in zip(s.condition_ns, conds["preconditioned"], strict=True)),
+                 max(conds["preconditioned"]) < 10)
+    convex, conv, pre = (fits[name] for name in conds)
+    result.notes.append(f"fitted growth exponents: cond(W'W) ~ n^{convex:.2f} (talk: SGD needs n^3.5 "
+                        f"iterations); cond(E F'F) ~ n^{conv:.2f} (talk: n^3); preconditioned ~ n^{pre:.2f} "
+                        "(talk: ~1)")
+    return result
+
+
+def figures(s: Settings, results: dict, out: Path) -> list[Path]:
+    seed = next(iter(results))
+    return [plot_curves(results[seed], s.checkpoints, out), plot_distances(results, out),
+            plot_conditioning(s.condition_ns, results, out)]
+
+
+def plot_curves(runs: dict, checkpoints, out: Path) -> Path:
+    """One row per try: two validation curves (blue) and their decoded predictions (red), the first seed."""
+    fig, axes = plt.subplots(len(TRIES), len(checkpoints), figsize=(4 * len(checkpoints), 2.2 * len(TRIES)),
                              squeeze=False)
-    for r, name in enumerate(tries):
+    for r, name in enumerate(TRIES):
         for c, t in enumerate(checkpoints):
             ax = axes[r, c]
             for curve in (0, 1):
-                ax.plot(truths[name][curve], "b-", lw=1.5)
-                ax.plot(snapshots[name][t][curve], "r--", lw=1.2)
+                ax.plot(runs[name]["truth"][curve], "b-", lw=1.5)
+                ax.plot(runs[name]["shown"][c][curve], "r--", lw=1.2)
             if r == 0:
                 ax.set_title(f"{t} iterations")
             if c == 0:
@@ -183,81 +266,38 @@ def plot_curves(snapshots: dict, truths: dict, checkpoints, out: Path) -> Path:
     return save_figure(fig, out / "pwl_curves.png", dpi=80)
 
 
-def plot_distances(distances: dict, out: Path) -> Path:
+def plot_distances(results: dict, out: Path) -> Path:
     """Relative distance to the exact answer (W^-1 for try 2, (1, -2, 1) for tries 3 and 4) vs iteration."""
     fig, ax = plt.subplots(figsize=(6, 4))
-    for name, curve in distances.items():
-        if curve:
-            ax.loglog(list(curve), list(curve.values()), "o-", ms=3, label=name)
+    for name in TRIES[1:]:
+        runs = [by_key[name] for by_key in results.values()]
+        plot_band(ax, runs[0]["distance_steps"], [r["distances"] for r in runs], label=name, marker="o", ms=3)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
     ax.set_xlabel("iteration")
     ax.set_ylabel("||learned - exact|| / ||exact||")
     ax.legend(fontsize=8)
     return save_figure(fig, out / "pwl_distance_to_answer.png")
 
 
-def plot_conditioning(ns, conds, fits, out: Path) -> Path:
+def plot_conditioning(ns, results: dict, out: Path) -> Path:
     fig, ax = plt.subplots(figsize=(6, 4))
-    for name, values in conds.items():
-        ax.loglog(ns, values, "o-", label=f"{name} (slope {fits[name]:.2f})")
+    for name in next(iter(results.values()))["condition numbers"]:
+        curves = [by_key["condition numbers"][name] for by_key in results.values()]
+        slope = float(np.polyfit(np.log(ns), np.log(np.median(curves, axis=0)), 1)[0])
+        plot_band(ax, ns, curves, label=f"{name} (slope {slope:.2f})", marker="o")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
     ax.set_xlabel("n")
     ax.set_ylabel("condition number")
     ax.legend(fontsize=8)
     return save_figure(fig, out / "pwl_condition_numbers.png", dpi=90)
 
 
-def run(quick: bool = False, out: Path = Path("results"), seed: int = 0, show_progress: bool = True) -> DemoResult:
-    s = QUICK if quick else PAPER
-    out.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(seed)
-    result = DemoResult("pwl_conditioning", "Architecture and conditioning: piecewise-linear curves")
-    f_train, p_train = data.pwl_curves(s.n, s.k, s.train_curves, rng)
-    f_valid, _ = data.pwl_curves(s.n, s.k, s.valid_curves, rng)
-    a_train, _ = data.pwl_curves(s.n, s.k, s.train_curves, rng, random_pieces=True)
-    a_valid, _ = data.pwl_curves(s.n, s.k, s.valid_curves, rng, random_pieces=True)
-    tries = {
-        "1. autoencoder": (try_autoencoder(s, rng), a_train, a_valid),
-        "2. convex (Adam)": (try_convex(s, rng, f_train), f_train, f_valid),
-        "2'. convex (SGD)": (try_convex(s, rng, f_train, "SGD"), f_train, f_valid),
-        "3. conv": (try_conv(s, rng), f_train, f_valid),
-        "4. conv + precond.": (try_preconditioned(s, rng, f_train), f_train, f_valid),
-    }
-    snapshots, errors, distances = {}, {}, {}
-    for name, ((graph, opt, decode, feeds), f_tr, f_va) in tries.items():
-        snapshots[name], distances[name] = train(graph, opt, feeds, f_tr, p_train, s.checkpoints, decode, f_va,
-                                                 rng, name,
-                                show_progress)
-        errors[name] = {t: relative_error(decoded, f_va) for t, decoded in snapshots[name].items()}
-    truths = {name: f_va for name, (_, _, f_va) in tries.items()}
-    result.figures.append(plot_curves(snapshots, truths, s.checkpoints, out))
-    result.figures.append(plot_distances(distances, out))
-    budget = s.checkpoints[-1]
-    w4 = tries["4. conv + precond."][0][0]["w"].output.reshape(3)
-    result.check("try 4 recovers the filter (1, -2, 1)", "it works",
-                 f"w = ({w4[0]:.4f}, {w4[1]:.4f}, {w4[2]:.4f}), max error {np.abs(w4 - [1, -2, 1]).max():.2g}",
-                 np.abs(w4 - [1, -2, 1]).max() < 1e-2)
-    e4 = errors["4. conv + precond."][budget]
-    result.check(f"try 4 decodes validation curves after {budget} iterations", "relative error < 1%",
-                 f"{100 * e4:.3f}%", e4 < 0.01)
-    for name in ("1. autoencoder", "2. convex (Adam)", "2'. convex (SGD)", "3. conv"):
-        e = errors[name][budget]
-        result.check(f"{name} is several times worse at the same budget", "fails or is slow",
-                     f"{100 * e:.2f}% ({e / e4:.0f}x try 4)", e >= 3 * e4)
-    result.notes.append("relative validation error at " + ", ".join(map(str, s.checkpoints)) + " iterations: "
-                        + "; ".join(f"{k}: " + " / ".join(f"{100 * v:.2f}%" for v in errs.values())
-                                    for k, errs in errors.items()))
-
-    conds = condition_numbers(s.condition_ns, rng)
-    fits = {name: float(np.polyfit(np.log(s.condition_ns), np.log(v), 1)[0]) for name, v in conds.items()}
-    result.figures.append(plot_conditioning(s.condition_ns, conds, fits, out))
-    result.check("try 4's condition number stays near 1 for every n", "close to 1",
-                 ", ".join(f"n={n}: {c:.2f}" for n, c in zip(s.condition_ns, conds["preconditioned"],
-                                                               strict=True)),
-                 max(conds["preconditioned"]) < 10)
-    convex, conv, pre = (fits[name] for name in conds)
-    result.notes.append(f"fitted growth exponents: cond(W'W) ~ n^{convex:.2f} (talk: SGD needs n^3.5 "
-                        f"iterations); cond(E F'F) ~ n^{conv:.2f} (talk: n^3); preconditioned ~ n^{pre:.2f} "
-                        "(talk: ~1)")
-    return result
+def run(quick: bool = False, out: Path = Path("results"), seed: int = 0, show_progress: bool = True,
+        **how) -> DemoResult:
+    """The demo for one seed (``common.run_demo`` takes several, workers and the cache options)."""
+    return run_demo(sys.modules[__name__], quick=quick, out=out, seeds=[seed], show_progress=show_progress, **how)
 
 
 def main(argv: list[str] | None = None) -> int:
