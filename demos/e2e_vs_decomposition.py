@@ -20,7 +20,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import tinygrad_cg as cg
-from demos.common import DemoResult, progress, run_single, save_figure
+from demos import runner
+from demos.common import DemoResult, plot_band, progress, run_demo, run_single, save_figure
+from demos.runner import NO_CHECKPOINT, Checkpoint, Run
 from tinygrad_cg import data, optim
 from tinygrad_cg import layers as L
 
@@ -127,15 +129,32 @@ def tuple_accuracy(net: TupleNet, test: dict[str, np.ndarray], chunk: int = 250)
 
 # --- training -----------------------------------------------------------------------------------
 
-def train(approach: str, k: int, settings: Settings, seed: int, test: dict, show_progress: bool) -> dict:
+def train(approach: str, k: int, settings: Settings, seed: int, test: dict, show_progress: bool,
+          checkpoint: Checkpoint = NO_CHECKPOINT) -> dict:
     """Train a fresh TupleNet (same initial weights for both approaches: same seed) and return the
-    held-out accuracy every ``eval_every`` iterations and the seconds spent in training steps."""
+    held-out accuracy every ``eval_every`` iterations and the seconds spent in training steps.
+
+    Every few minutes (``checkpoint``) the parameters, Adam's state, the batch generator's state and the
+    curve so far are saved; a restarted run continues from there and ends with the same numbers."""
     net = build_tuple_net(k, np.random.default_rng(seed))
     graph = net.loss_graph(approach)
     opt = optim.Adam(graph.variables, lr=settings.lr, **ADAM)
     rng = np.random.default_rng([seed, k, APPROACHES.index(approach)])
-    iterations, accuracy, step_seconds = [0], [tuple_accuracy(net, test)], 0.0
-    for it in progress(range(1, settings.iterations + 1), f"k={k} {approach}", enabled=show_progress):
+    iterations, accuracy, step_seconds, first = [0], [tuple_accuracy(net, test)], 0.0, 1
+    if (state := checkpoint.load()) is not None:
+        for variable, value in zip(graph.variables, state["parameters"], strict=True):
+            variable.output = value
+        opt.load_state_dict(state["optimizer"])
+        rng.bit_generator.state = state["rng"]
+        iterations, accuracy, step_seconds = list(state["iterations"]), list(state["accuracy"]), state["seconds"]
+        first = state["iteration"] + 1
+
+    def snapshot(it: int) -> dict:
+        return dict(parameters=[v.output for v in graph.variables], optimizer=opt.state_dict(),
+                    rng=rng.bit_generator.state, iterations=iterations, accuracy=accuracy, seconds=step_seconds,
+                    iteration=it)
+
+    for it in progress(range(first, settings.iterations + 1), f"k={k} {approach}", enabled=show_progress):
         feed = tuple_feed(k, settings.batch, rng, with_labels=approach == "decomposition")
         start = time.perf_counter()
         graph.forward(feed)
@@ -145,6 +164,7 @@ def train(approach: str, k: int, settings: Settings, seed: int, test: dict, show
         if it % settings.eval_every == 0:
             iterations.append(it)
             accuracy.append(tuple_accuracy(net, test))
+        checkpoint.maybe_save(lambda it=it: snapshot(it))
     return dict(iterations=np.array(iterations), accuracy=np.array(accuracy), step_seconds=step_seconds)
 
 
@@ -262,24 +282,30 @@ def crossfit_snr(features: np.ndarray, labels: np.ndarray, k: int, loss_name: st
     return between.signal / noise, between.snr_se * between.noise / noise, first
 
 
+def snr_key(loss_name: str, k: int, dtype: str) -> str:
+    return f"{loss_name}|{k}|{dtype}"
+
+
 def snr_table(settings: Settings, seed: int) -> dict:
-    """SNR at initialization for every k: end-to-end (in float64 and float32) and decomposition."""
+    """SNR at initialization for every k: end-to-end (in float64 and float32) and decomposition; keys
+    ``snr_key(loss, k, dtype)`` and ``"rounding|k"``."""
     features, labels = image_features(settings.snr_images, seed, np.float32,
                                       np.random.default_rng([seed, 7]))
     table = {}
     for k in settings.snr_ks:
+        first = {}
         for loss_name in SNR_LOSSES:
             dtypes = (np.float64, np.float32) if loss_name == "end-to-end" else (np.float64,)
             for dtype in dtypes:
                 snr, se, g = crossfit_snr(features, labels, k, loss_name, seed, dtype, settings.snr_groups,
                                           settings.snr_tuples_per_group, tuple_seed=seed + 100 * k)
-                row = dict(snr=snr, se=se, upper=snr + 2 * se, first=g)
-                table[(loss_name, k, np.dtype(dtype).name)] = row
+                table[snr_key(loss_name, k, np.dtype(dtype).name)] = dict(snr=snr, se=se, upper=snr + 2 * se)
+                first[(loss_name, np.dtype(dtype).name)] = g
         # float32's own resolution: the power of the rounding error g32 - g64 in a per-tuple gradient,
         # relative to the noise. A signal below it is lost in the arithmetic, whatever the sample size.
-        g64, g32 = table[("end-to-end", k, "float64")]["first"], table[("end-to-end", k, "float32")]["first"]
+        g64, g32 = first[("end-to-end", "float64")], first[("end-to-end", "float32")]
         noise = float(np.square(g64 - g64.mean(axis=0)).sum(axis=1).mean())
-        table[("rounding", k)] = float(np.square(g32 - g64).sum(axis=1).mean()) / noise
+        table[f"rounding|{k}"] = float(np.square(g32 - g64).sum(axis=1).mean()) / noise
     return table
 
 
@@ -374,13 +400,16 @@ def iterations_to(curve: dict, level: float) -> float:
 
 # --- figures ------------------------------------------------------------------------------------
 
-def plot_accuracy(curves: dict, attainable: dict, out: Path) -> Path:
-    ks = sorted({k for _, k in curves})
-    fig, axes = plt.subplots(1, len(ks), figsize=(3.6 * len(ks), 3.2), sharey=True, squeeze=False)
-    for ax, k in zip(axes[0], ks, strict=True):
+def plot_accuracy(settings: Settings, results: dict, out: Path) -> Path:
+    seeds = list(results)
+    attainable = {k: np.median([attainable_accuracy(k, 1 - results[s]["ambiguous images"]["fraction"] / 2)
+                                for s in seeds]) for k in settings.ks}
+    fig, axes = plt.subplots(1, len(settings.ks), figsize=(3.6 * len(settings.ks), 3.2), sharey=True, squeeze=False)
+    for ax, k in zip(axes[0], settings.ks, strict=True):
         for approach in APPROACHES:
-            c = curves[(approach, k)]
-            ax.plot(c["iterations"], c["accuracy"], color=COLORS[approach], label=approach)
+            runs = [results[s][f"train k={k} {approach}"] for s in seeds]
+            plot_band(ax, runs[0]["iterations"], [r["accuracy"] for r in runs], label=approach,
+                      color=COLORS[approach])
         ax.axhline(attainable[k], color="gray", ls="--", lw=1, label="best attainable")
         ax.axhline(0.5, color="gray", ls=":", lw=1)
         ax.set_title(f"k = {k}")
@@ -391,38 +420,48 @@ def plot_accuracy(curves: dict, attainable: dict, out: Path) -> Path:
     return save_figure(fig, out / "e2e_vs_decomposition_accuracy.png")
 
 
-def plot_snr(snr: dict, ks, out: Path) -> Path:
+def plot_snr(results: dict, ks, out: Path) -> Path:
+    """log SNR vs k for each loss (each seed's points; an upper bound where an estimate is not resolved)."""
     fig, ax = plt.subplots(figsize=(6, 4.2))
     styles = {"end-to-end": ("red", "o-"), "decomposition": ("blue", "o-"),
               "decomposition objective": ("cornflowerblue", "s--")}
-    for loss_name, (color, style) in styles.items():
-        rows = [snr[(loss_name, k, "float64")] for k in ks]
-        resolved = [(k, r["snr"]) for k, r in zip(ks, rows, strict=True) if r["snr"] > 2 * r["se"]]
-        bounds = [(k, r["upper"]) for k, r in zip(ks, rows, strict=True) if r["snr"] <= 2 * r["se"]]
-        if resolved:
-            ax.plot(*zip(*resolved, strict=True), style, color=color, label=loss_name)
-        if bounds:
-            ax.plot(*zip(*bounds, strict=True), "v", color=color, ms=9, label=f"{loss_name}: upper bound")
-    f32 = [(k, snr[("end-to-end", k, "float32")]["snr"]) for k in ks]
-    ax.plot(*zip(*[(k, v) for k, v in f32 if v > 0], strict=True), "x", color="black", ms=8,
-            label="end-to-end, float32 (where > 0)")
+    for number, by_key in enumerate(results.values()):
+        snr = by_key["snr"]
+        first = number == 0
+        for loss_name, (color, style) in styles.items():
+            rows = [snr[snr_key(loss_name, k, "float64")] for k in ks]
+            resolved = [(k, r["snr"]) for k, r in zip(ks, rows, strict=True) if r["snr"] > 2 * r["se"]]
+            bounds = [(k, r["upper"]) for k, r in zip(ks, rows, strict=True) if r["snr"] <= 2 * r["se"]]
+            if resolved:
+                ax.plot(*zip(*resolved, strict=True), style, color=color, label=loss_name if first else None)
+            if bounds:
+                ax.plot(*zip(*bounds, strict=True), "v", color=color, ms=9,
+                        label=f"{loss_name}: upper bound" if first else None)
+        f32 = [(k, snr[snr_key("end-to-end", k, "float32")]["snr"]) for k in ks]
+        f32 = [(k, v) for k, v in f32 if v > 0]
+        if f32:
+            ax.plot(*zip(*f32, strict=True), "x", color="black", ms=8,
+                    label="end-to-end, float32 (where > 0)" if first else None)
     ax.axhline(float(np.finfo(np.float32).eps), color="black", ls="--", lw=1, label="float32 epsilon")
-    ax.axhline(max(snr[("rounding", k)] for k in ks), color="black", ls=":", lw=1,
-               label="float32 rounding of g (measured)")
+    rounding = max(by_key["snr"][f"rounding|{k}"] for by_key in results.values() for k in ks)
+    ax.axhline(rounding, color="black", ls=":", lw=1, label="float32 rounding of g (measured)")
     ax.set_yscale("log")
     ax.set_xticks(list(ks))
     ax.set_xlabel("k (images per tuple)")
     ax.set_ylabel("SNR of the gradient w.r.t. N1's last layer, at init")
+    ax.set_title(f"{len(results)} seed(s)" if len(results) > 1 else "")
     ax.legend(fontsize=6)
     return save_figure(fig, out / "e2e_vs_decomposition_snr.png")
 
 
-def plot_stocks(stocks: dict, stock_snrs: dict, stock_ks, out: Path) -> Path:
+def plot_stocks(settings: Settings, results: dict, out: Path) -> Path:
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
     for approach in STOCK_APPROACHES:
         color = STOCK_COLORS[approach]
-        left.plot(stocks[approach]["iterations"], stocks[approach]["gain"], color=color, label=approach)
-        right.plot(stock_ks, [stock_snrs[(approach, k)] for k in stock_ks], "o-", color=color, label=approach)
+        runs = [by_key[f"stocks {approach}"] for by_key in results.values()]
+        plot_band(left, runs[0]["iterations"], [r["gain"] for r in runs], label=approach, color=color)
+        snrs = [[by_key["stock snr"][f"{approach}|{k}"] for k in settings.stock_ks] for by_key in results.values()]
+        plot_band(right, settings.stock_ks, snrs, label=approach, color=color, marker="o")
     left.set_xlabel("iteration")
     left.set_ylabel("gain p.z on 500 fresh examples")
     left.set_title(f"stocks: d = {STOCK_INPUTS}, k = {STOCKS}, Adam lr {STOCK_LR}")
@@ -437,22 +476,50 @@ def plot_stocks(stocks: dict, stock_snrs: dict, stock_ks, out: Path) -> Path:
 
 # --- the demo -----------------------------------------------------------------------------------
 
-def run(quick: bool = False, out: Path = Path("results"), seed: int = 0, show_progress: bool = True) -> DemoResult:
-    settings = QUICK if quick else PAPER
-    out.mkdir(parents=True, exist_ok=True)
+# --- the plan: runs, then one seed's claims, then the figures over seeds -------------------------
+
+def train_run(settings: Settings, seed: int, k: int, approach: str, checkpoint: Checkpoint = NO_CHECKPOINT) -> dict:
+    test = tuple_feed(k, settings.test_tuples, np.random.default_rng([seed, 3, k]), with_labels=False)
+    return train(approach, k, settings, seed, test, runner.inner_progress(), checkpoint)
+
+
+def ambiguity_run(settings: Settings, seed: int) -> dict:
+    return {"fraction": ambiguous_fraction(200_000, np.random.default_rng([seed, 5]))}
+
+
+def snr_run(settings: Settings, seed: int) -> dict:
+    return snr_table(settings, seed)
+
+
+def stocks_run(settings: Settings, seed: int, approach: str) -> dict:
+    return train_stocks(approach, settings, seed, runner.inner_progress())
+
+
+def stock_snr_run(settings: Settings, seed: int) -> dict:
+    return {f"{a}|{k}": stock_snr(a, k, settings.stock_snr_examples, seed)
+            for a in STOCK_APPROACHES for k in settings.stock_ks}
+
+
+def timing_run(settings: Settings, seed: int) -> dict:
+    """Seconds of one paper-scale step per k, measured wherever this run executes (a Dask worker has one
+    thread: its times are a one-core projection)."""
+    return {str(k): seconds for k, seconds in time_paper_steps(settings, seed).items()}
+
+
+def plan(settings: Settings) -> list[Run]:
+    return ([Run(f"train k={k} {a}", train_run, {"k": k, "approach": a}) for k in settings.ks for a in APPROACHES]
+            + [Run("ambiguous images", ambiguity_run), Run("snr", snr_run)]
+            + [Run(f"stocks {a}", stocks_run, {"approach": a}) for a in STOCK_APPROACHES]
+            + [Run("stock snr", stock_snr_run), Run("paper-scale step timing", timing_run)])
+
+
+def judge(settings: Settings, runs: dict, seed: int) -> DemoResult:
     result = DemoResult("e2e_vs_decomposition", "End-to-end vs decomposition (Section 3)")
-    ambiguous = ambiguous_fraction(200_000, np.random.default_rng([seed, 5]))
+    ambiguous = runs["ambiguous images"]["fraction"]
     attainable = {k: attainable_accuracy(k, 1 - ambiguous / 2) for k in settings.ks}
 
-    curves = {}
-    for k in settings.ks:
-        test = tuple_feed(k, settings.test_tuples, np.random.default_rng([seed, 3, k]), with_labels=False)
-        for approach in APPROACHES:
-            curves[(approach, k)] = train(approach, k, settings, seed, test, show_progress)
-    result.figures.append(plot_accuracy(curves, attainable, out))
-
     def final(approach, k):  # the mean of the last two evaluations: less noisy than the last one
-        return float(np.mean(curves[(approach, k)]["accuracy"][-2:]))
+        return float(np.mean(runs[f"train k={k} {approach}"]["accuracy"][-2:]))
 
     shortfall = {k: attainable[k] - final("decomposition", k) for k in settings.ks}
     result.check("decomposition reaches (within 0.05) the best attainable tuple accuracy at every k",
@@ -476,18 +543,15 @@ def run(quick: bool = False, out: Path = Path("results"), seed: int = 0, show_pr
         f"k-tuples: {', '.join(f'k={k}: {a:.3f}' for k, a in attainable.items())}. The issue's '>= 90% for "
         "every k' is therefore out of reach for k >= 3 (and needs a perfect N1 at k = 2); the claim is "
         "stated against this bound instead")
-    if quick:
-        result.notes.append(f"quick plan: k in {list(settings.ks)}, batch {settings.batch} tuples, "
-                            f"{settings.iterations} iterations, Adam lr {settings.lr} (paper: k = 1..4, batch 200, "
-                            "20,000 iterations, lr 0.001); held-out accuracy on "
-                            f"{settings.test_tuples} tuples every {settings.eval_every} iterations")
+    result.notes.append(f"plan: k in {list(settings.ks)}, batch {settings.batch} tuples, {settings.iterations} "
+                        f"iterations, Adam lr {settings.lr} (paper: k = 1..4, batch 200, 20,000 iterations, "
+                        f"lr 0.001); held-out accuracy on {settings.test_tuples} tuples every "
+                        f"{settings.eval_every} iterations")
 
     # SNR at initialization
-    snr = snr_table(settings, seed)
-    ks = settings.snr_ks
-    result.figures.append(plot_snr(snr, ks, out))
-    e2e = {k: snr[("end-to-end", k, "float64")] for k in ks}
-    dec = {k: snr[("decomposition", k, "float64")]["snr"] for k in ks}
+    snr, ks = runs["snr"], settings.snr_ks
+    e2e = {k: snr[snr_key("end-to-end", k, "float64")] for k in ks}
+    dec = {k: snr[snr_key("decomposition", k, "float64")]["snr"] for k in ks}
     drop = e2e[ks[0]]["snr"] / max(e2e[ks[-1]]["upper"], 1e-300)
     result.check(f"end-to-end's SNR falls by orders of magnitude from k = {ks[0]} to k = {ks[-1]}",
                  "falls steeply with k",
@@ -510,10 +574,8 @@ def run(quick: bool = False, out: Path = Path("results"), seed: int = 0, show_pr
         "carries")
 
     # stocks
-    stocks = {a: train_stocks(a, settings, seed, show_progress) for a in STOCK_APPROACHES}
-    stock_snrs = {(a, k): stock_snr(a, k, settings.stock_snr_examples, seed) for a in STOCK_APPROACHES
-                  for k in settings.stock_ks}
-    result.figures.append(plot_stocks(stocks, stock_snrs, settings.stock_ks, out))
+    stocks = {a: runs[f"stocks {a}"] for a in STOCK_APPROACHES}
+    stock_snrs = runs["stock snr"]
     reach = {a: iterations_to(stocks[a], 0.9) for a in STOCK_APPROACHES}
     area = {a: float(np.mean(stocks[a]["gain"])) for a in STOCK_APPROACHES}
     supervised = "decomposition (-log p_best)"
@@ -524,8 +586,8 @@ def run(quick: bool = False, out: Path = Path("results"), seed: int = 0, show_pr
                  + "; iterations to gain 0.9: " + ", ".join(f"{a} {v:.0f}" for a, v in reach.items()),
                  area[supervised] > area["end-to-end"])
     sk = settings.stock_ks
-    e2e_fall = stock_snrs[("end-to-end", sk[0])] / stock_snrs[("end-to-end", sk[-1])]
-    dec_values = [stock_snrs[(supervised, k)] for k in sk]
+    e2e_fall = stock_snrs[f"end-to-end|{sk[0]}"] / stock_snrs[f"end-to-end|{sk[-1]}"]
+    dec_values = [stock_snrs[f"{supervised}|{k}"] for k in sk]
     dec_spread = max(dec_values) / min(dec_values)
     result.check(f"stocks: end-to-end's SNR falls with k ({sk[0]} -> {sk[-1]}), decomposition's does not",
                  "end-to-end's falls with k; decomposition's does not depend on k",
@@ -534,7 +596,8 @@ def run(quick: bool = False, out: Path = Path("results"), seed: int = 0, show_pr
     result.tables.append("\n".join(
         ["| stocks k | " + " | ".join(f"SNR {a}" for a in STOCK_APPROACHES) + " |",
          "| --- | " + " | ".join("---" for _ in STOCK_APPROACHES) + " |"]
-        + [f"| {k} | " + " | ".join(f"{stock_snrs[(a, k)]:.2e}" for a in STOCK_APPROACHES) + " |" for k in sk]))
+        + [f"| {k} | " + " | ".join(f"{stock_snrs[f'{a}|{k}']:.2e}" for a in STOCK_APPROACHES) + " |"
+           for k in sk]))
     result.notes.append(
         "stocks: with Adam (lr 0.1) the -p_best loss of REPRODUCTION.md trains *slower* than the end-to-end gain "
         f"(gain 0.9 at iteration {reach['decomposition (-p_best)']:.0f} vs {reach['end-to-end']:.0f}): its "
@@ -542,12 +605,24 @@ def run(quick: bool = False, out: Path = Path("results"), seed: int = 0, show_pr
         "undoes its clean direction; the classifier's log-loss (gradient p - e_best) shows the paper's "
         "advantage. Both supervised losses have an SNR that does not depend on k")
 
-    # how long the paper-scale plan takes
-    step = time_paper_steps(settings, seed)
-    # (the decomposition step is timed; end-to-end's differs only by the tiny secondary loss)
+    # how long the paper-scale plan takes (the decomposition step is timed; end-to-end's differs only by
+    # the tiny secondary loss)
+    step = {int(k): seconds for k, seconds in runs["paper-scale step timing"].items()}
     projected = sum(2 * PAPER.iterations * step[k] for k in step)
-    result.tables.append(timing_markdown(step, projected, curves))
+    trained = sum(runs[f"train k={k} {a}"]["step_seconds"] for k in settings.ks for a in APPROACHES)
+    result.tables.append(timing_markdown(step, projected, trained))
     return result
+
+
+def figures(settings: Settings, results: dict, out: Path) -> list[Path]:
+    return [plot_accuracy(settings, results, out), plot_snr(results, settings.snr_ks, out),
+            plot_stocks(settings, results, out)]
+
+
+def run(quick: bool = False, out: Path = Path("results"), seed: int = 0, show_progress: bool = True,
+        **how) -> DemoResult:
+    """The demo for one seed (``common.run_demo`` takes several, workers and the cache options)."""
+    return run_demo(sys.modules[__name__], quick=quick, out=out, seeds=[seed], show_progress=show_progress, **how)
 
 
 def snr_markdown(snr: dict, ks) -> str:
@@ -555,20 +630,19 @@ def snr_markdown(snr: dict, ks) -> str:
              "| --- | --- | --- | --- | --- | --- | --- |"]
     for k in ks:
         for loss_name in SNR_LOSSES:
-            r = snr[(loss_name, k, "float64")]
-            f32 = snr.get((loss_name, k, "float32"))
-            extra = f"{f32['snr']:.2e} | {snr[('rounding', k)]:.1e}" if f32 else " | "
+            r = snr[snr_key(loss_name, k, "float64")]
+            f32 = snr.get(snr_key(loss_name, k, "float32"))
+            extra = f"{f32['snr']:.2e} | {snr[f'rounding|{k}']:.1e}" if f32 else " | "
             lines.append(f"| {k} | {loss_name} | {r['snr']:.2e} | {r['se']:.1e} | {r['upper']:.1e} | {extra} |")
     return "\n".join(lines)
 
 
-def timing_markdown(step: dict, projected: float, curves: dict) -> str:
+def timing_markdown(step: dict, projected: float, trained: float) -> str:
     lines = ["| k | paper-scale step (200 tuples) | 20,000 steps |", "| --- | --- | --- |"]
     lines += [f"| {k} | {1e3 * s:.0f} ms | {20_000 * s / 3600:.1f} h |" for k, s in step.items()]
-    measured = sum(c["step_seconds"] for c in curves.values())
     lines.append(f"\nProjected paper-scale training (k = 1..4, both approaches, 20,000 steps each; evaluation "
-                 f"not included): **{projected / 3600:.0f} h** on this machine. This run's training steps took "
-                 f"{measured:.0f} s in all.")
+                 f"not included): **{projected / 3600:.1f} h** where the timing run executed. This plan's training "
+                 f"steps took {trained:.0f} s in all.")
     return "\n".join(lines)
 
 

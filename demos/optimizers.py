@@ -21,7 +21,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import tinygrad_cg as cg
-from demos.common import DemoResult, progress, run_single, save_figure
+from demos.common import DemoResult, plot_band, run_demo, run_single, save_figure
+from demos.runner import Run
 from tinygrad_cg import layers as L
 from tinygrad_cg import optim
 
@@ -176,7 +177,69 @@ def measured_contraction(kappa: float, momentum: bool) -> tuple[float, float]:
     return (norms[steps] / norms[half]) ** (1 / (steps - half)), predicted
 
 
-def plot_trajectories(problems, paths, out: Path) -> Path:
+def problems(settings: Settings, seed: int) -> list[Problem]:
+    """The four problems; only the logistic regression's data depend on the seed."""
+    return [ravine(settings.kappa), saddle(settings.saddle_start_y), rosenbrock(), logistic(seed)]
+
+
+def compare_run(settings: Settings, seed: int, problem: str) -> dict:
+    """All seven optimizers on one problem: their losses and paths."""
+    chosen = next(p for p in problems(settings, seed) if p.name == problem)
+    comparison = compare_on(chosen, settings.steps, stop_below=-2.0 if problem.startswith("saddle") else None)
+    return {"losses": comparison.losses, "paths": comparison.trajectories}
+
+
+def contraction_run(settings: Settings, seed: int) -> dict:
+    """Measured and predicted per-step contraction of GD and tuned momentum for each kappa."""
+    return {f"{kappa:g} {'momentum' if momentum else 'GD'}": list(measured_contraction(kappa, momentum))
+            for kappa in settings.kappas for momentum in (False, True)}
+
+
+def saddle_run(settings: Settings, seed: int) -> dict:
+    """Steps SGD, Adam and RMSprop take to leave the saddle (loss below -1), with the same learning rate."""
+    sp = saddle(settings.saddle_start_y)
+    names = ("SGD", "Adam", "RMSprop")
+    for name in names:
+        sp.learning_rates[name] = settings.saddle_lr
+    comparison = compare_on(sp, settings.saddle_max_steps, stop_below=-1.0, names=names)
+    return {name: float(len(curve)) if curve[-1] < -1.0 else math.inf for name, curve in comparison.losses.items()}
+
+
+def plan(settings: Settings) -> list[Run]:
+    return ([Run(f"compare {p.name}", compare_run, {"problem": p.name}) for p in problems(settings, 0)]
+            + [Run("contraction rates", contraction_run), Run("saddle escape", saddle_run)])
+
+
+def judge(settings: Settings, runs: dict, seed: int) -> DemoResult:
+    result = DemoResult("optimizers", "Optimizers on toy problems")
+    for kappa in settings.kappas:
+        for momentum in (False, True):
+            measured, predicted = runs["contraction rates"][f"{kappa:g} {'momentum' if momentum else 'GD'}"]
+            label = "tuned momentum" if momentum else "gradient descent"
+            formula = "(sqrt(k)-1)/(sqrt(k)+1)" if momentum else "(k-1)/(k+1)"
+            result.check(f"{label} contraction per step, kappa={kappa:g}",
+                         f"{formula} = {predicted:.4f}", f"{measured:.4f}",
+                         abs(measured - predicted) <= 0.1 * predicted)
+    escape = runs["saddle escape"]
+    measured = ", ".join(f"{k} {v:.0f} steps" for k, v in escape.items())
+    result.check(f"Adam and RMSprop escape the saddle x^2-y^2 (from y={settings.saddle_start_y:g}, "
+                 f"lr {settings.saddle_lr:g}) faster than SGD",
+                 "adaptive steps are not slowed by the flat direction", measured,
+                 escape["Adam"] < escape["SGD"] and escape["RMSprop"] < escape["SGD"])
+    final = {name: curve[-1] for name, curve in runs["compare Rosenbrock valley"]["losses"].items()}
+    result.notes.append("final Rosenbrock loss after "
+                        f"{settings.steps} steps: " + ", ".join(f"{k} {v:.3g}" for k, v in final.items()))
+    return result
+
+
+def figures(settings: Settings, results: dict, out: Path) -> list[Path]:
+    seed = next(iter(results))
+    shown = problems(settings, seed)
+    return [plot_trajectories(shown, results[seed], out), plot_losses(shown, results, out)]
+
+
+def plot_trajectories(problems: list[Problem], runs: dict, out: Path) -> Path:
+    """Every optimizer's path over the problem's contours (one seed)."""
     fig, axes = plt.subplots(1, len(problems), figsize=(5 * len(problems), 4.5))
     for ax, problem in zip(axes, problems, strict=True):
         x0, x1, y0, y1 = problem.extent
@@ -184,7 +247,7 @@ def plot_trajectories(problems, paths, out: Path) -> Path:
         Z = problem.value(X, Y)
         levels = np.quantile(Z, np.linspace(0.01, 0.95, 25))
         ax.contour(X, Y, Z, levels=np.unique(levels), cmap="Greys", linewidths=0.6)
-        for name, path in paths[problem.name].items():
+        for name, path in runs[f"compare {problem.name}"]["paths"].items():
             ax.plot(path[:, 0], path[:, 1], lw=1.2, label=name)
         ax.plot(*problem.start, "ko")
         ax.set_xlim(x0, x1)
@@ -194,11 +257,12 @@ def plot_trajectories(problems, paths, out: Path) -> Path:
     return save_figure(fig, out / "optimizers_trajectories.png", dpi=90)
 
 
-def plot_losses(problems, losses, out: Path) -> Path:
+def plot_losses(problems: list[Problem], results: dict, out: Path) -> Path:
     fig, axes = plt.subplots(1, len(problems), figsize=(5 * len(problems), 4))
     for ax, problem in zip(axes, problems, strict=True):
-        for name, curve in losses[problem.name].items():
-            ax.plot(curve, lw=1.2, label=name)
+        for name in optim.ALL:
+            curves = [by_key[f"compare {problem.name}"]["losses"][name] for by_key in results.values()]
+            plot_band(ax, np.arange(max(map(len, curves))), curves, label=name, lw=1.2)
         if problem.name.startswith("saddle"):
             ax.set_yscale("symlog", linthresh=1e-3)  # the saddle's loss goes negative
         else:
@@ -210,42 +274,10 @@ def plot_losses(problems, losses, out: Path) -> Path:
     return save_figure(fig, out / "optimizers_losses.png", dpi=90)
 
 
-def run(quick: bool = False, out: Path = Path("results"), seed: int = 0, show_progress: bool = True) -> DemoResult:
-    settings = QUICK if quick else PAPER
-    out.mkdir(parents=True, exist_ok=True)
-    result = DemoResult("optimizers", "Optimizers on toy problems")
-    problems = [ravine(settings.kappa), saddle(settings.saddle_start_y), rosenbrock(), logistic(seed)]
-    paths, losses = {}, {}
-    for problem in progress(problems, "optimizers", enabled=show_progress):
-        comparison = compare_on(problem, settings.steps, stop_below=-2.0 if problem.name.startswith("saddle") else None)
-        paths[problem.name], losses[problem.name] = comparison.trajectories, comparison.losses
-    result.figures += [plot_trajectories(problems, paths, out), plot_losses(problems, losses, out)]
-
-    for kappa in settings.kappas:
-        for momentum in (False, True):
-            measured, predicted = measured_contraction(kappa, momentum)
-            label = "tuned momentum" if momentum else "gradient descent"
-            formula = "(sqrt(k)-1)/(sqrt(k)+1)" if momentum else "(k-1)/(k+1)"
-            result.check(f"{label} contraction per step, kappa={kappa:g}",
-                         f"{formula} = {predicted:.4f}", f"{measured:.4f}",
-                         abs(measured - predicted) <= 0.1 * predicted)
-
-    escape = {}
-    sp = saddle(settings.saddle_start_y)
-    for name in ("SGD", "Adam", "RMSprop"):
-        sp.learning_rates[name] = settings.saddle_lr
-    comparison = compare_on(sp, settings.saddle_max_steps, stop_below=-1.0, names=("SGD", "Adam", "RMSprop"))
-    for name, curve in comparison.losses.items():
-        escape[name] = len(curve) if curve[-1] < -1.0 else math.inf
-    measured = ", ".join(f"{k} {v} steps" for k, v in escape.items())
-    result.check(f"Adam and RMSprop escape the saddle x^2-y^2 (from y={settings.saddle_start_y:g}, "
-                 f"lr {settings.saddle_lr:g}) faster than SGD",
-                 "adaptive steps are not slowed by the flat direction", measured,
-                 escape["Adam"] < escape["SGD"] and escape["RMSprop"] < escape["SGD"])
-    final = {name: losses["Rosenbrock valley"][name][-1] for name in optim.ALL}
-    result.notes.append("final Rosenbrock loss after "
-                        f"{settings.steps} steps: " + ", ".join(f"{k} {v:.3g}" for k, v in final.items()))
-    return result
+def run(quick: bool = False, out: Path = Path("results"), seed: int = 0, show_progress: bool = True,
+        **how) -> DemoResult:
+    """The demo for one seed (``common.run_demo`` takes several, workers and the cache options)."""
+    return run_demo(sys.modules[__name__], quick=quick, out=out, seeds=[seed], show_progress=show_progress, **how)
 
 
 def main(argv: list[str] | None = None) -> int:
