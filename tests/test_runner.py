@@ -1,0 +1,196 @@
+"""demos.runner: the result cache, resuming after a kill, checkpoints inside a run, seeds, --set, and Dask."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import toy_demo
+
+from demos import common, runner
+from demos import optimizers as optimizers_demo
+
+ROOT = Path(__file__).resolve().parents[1]
+FAST = toy_demo.Settings(steps=5, pause=0.0)
+
+
+def run_toy(out: Path, settings=FAST, seeds=(0,), **how):
+    return runner.execute("toy", toy_demo.plan(settings), settings, seeds,
+                          runner.Execution(out, show_progress=False, checkpoint_seconds=0, **how))
+
+
+def assert_same(a, b):
+    if isinstance(a, dict):
+        assert a.keys() == b.keys()
+        for key in a:
+            assert_same(a[key], b[key])
+    elif isinstance(a, np.ndarray):
+        np.testing.assert_array_equal(a, b)
+    else:
+        assert a == b
+
+
+def test_a_second_run_takes_everything_from_the_cache(tmp_path):
+    first, counts = run_toy(tmp_path, seeds=(0, 1))
+    assert counts == {"cached": 0, "computed": 6}
+    again, counts = run_toy(tmp_path, seeds=(0, 1))
+    assert counts == {"cached": 6, "computed": 0}
+    assert_same(first, again)
+    record = json.loads(next((tmp_path / "runs" / "toy").glob("quick_0-s0-*.json")).read_text())
+    assert record["identity"]["key"] == "quick 0" and record["identity"]["settings"]["steps"] == 5
+    assert record["seconds"] >= 0 and len(record["sha256"]) == 64
+    _, counts = run_toy(tmp_path, seeds=(0, 1), fresh=True)
+    assert counts == {"cached": 0, "computed": 6}
+
+
+def test_other_settings_or_seeds_are_other_cache_entries(tmp_path):
+    run_toy(tmp_path)
+    _, counts = run_toy(tmp_path, settings=toy_demo.Settings(steps=5, pause=0.0, scale=(1.0, 3.0)))
+    assert counts == {"cached": 0, "computed": 3}
+    _, counts = run_toy(tmp_path, seeds=(0, 2))
+    assert counts == {"cached": 3, "computed": 3}
+
+
+@pytest.mark.parametrize("damage", ["truncate", "edit data", "edit record", "foreign"])
+def test_a_damaged_or_foreign_cache_file_is_reported_and_recomputed(tmp_path, damage):
+    good, _ = run_toy(tmp_path, seeds=(0, 1))
+    folder = tmp_path / "runs" / "toy"
+    data = next(folder.glob("quick_0-s0-*.npz"))
+    if damage == "truncate":
+        data.write_bytes(data.read_bytes()[:50])
+    elif damage == "edit data":
+        other = next(folder.glob("quick_1-s0-*.npz"))
+        data.write_bytes(other.read_bytes())  # a valid archive, but not the one the checksum names
+    elif damage == "edit record":
+        record = data.with_suffix(".json")
+        record.write_text(record.read_text().replace('"seed": 0', '"seed": 7'))
+    else:  # seed 1's files copied over seed 0's
+        source = next(folder.glob("quick_0-s1-*.npz"))
+        data.write_bytes(source.read_bytes())
+        data.with_suffix(".json").write_text(source.with_suffix(".json").read_text())
+    messages = []
+    again, counts = run_toy(tmp_path, seeds=(0, 1), log=messages.append)
+    assert counts == {"cached": 5, "computed": 1}
+    assert len(messages) == 1 and "recomputing 'quick 0'" in messages[0]
+    assert_same(good, again)
+
+
+def test_a_killed_run_resumes_from_its_checkpoint_and_ends_as_an_uninterrupted_one(tmp_path):
+    """A subprocess runs the plan; once the quick runs are cached and the slow run has checkpointed a few
+    steps, it is killed (SIGKILL). The re-run computes only the slow run, from its checkpoint."""
+    settings = toy_demo.Settings(steps=30, pause=0.1)
+    script = (f"import sys; sys.path[:0] = [{str(ROOT)!r}, {str(ROOT / 'tests')!r}]\n"
+              "import toy_demo; from demos import runner; from pathlib import Path\n"
+              f"s = toy_demo.Settings(steps=30, pause=0.1)\n"
+              f"runner.execute('toy', toy_demo.plan(s), s, [0], runner.Execution(Path({str(tmp_path)!r}), "
+              "show_progress=False, checkpoint_seconds=0))\n")
+    process = subprocess.Popen([sys.executable, "-c", script], stderr=subprocess.DEVNULL)
+    folder, deadline = tmp_path / "runs" / "toy", time.monotonic() + 60
+    while time.monotonic() < deadline:
+        checkpoints = list(folder.glob("slow-*.checkpoint.npz"))
+        if checkpoints and runner.load_tree(checkpoints[0])["step"] >= 5:
+            break
+        time.sleep(0.05)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    assert len(list(folder.glob("quick_*.npz"))) == 2 and not list(folder.glob("slow-s0-*[0-9a-f].npz"))
+
+    resumed, counts = runner.execute("toy", toy_demo.plan(settings), settings, [0],
+                                     runner.Execution(tmp_path, show_progress=False, checkpoint_seconds=0))
+    assert counts == {"cached": 2, "computed": 1}
+    assert resumed[0]["slow"]["resumed_from"] >= 5
+    assert not list(folder.glob("*.checkpoint.npz"))  # removed once the result is cached
+    whole, _ = runner.execute("toy", toy_demo.plan(settings), toy_demo.Settings(steps=30, pause=0.0), [0],
+                              runner.Execution(tmp_path / "whole", show_progress=False))
+    assert resumed[0]["slow"]["total"] == whole[0]["slow"]["total"]
+    assert_same(resumed[0]["quick 0"], whole[0]["quick 0"])
+
+
+def test_e2e_training_continues_from_a_checkpoint_to_the_same_numbers(tmp_path):
+    from demos import e2e_vs_decomposition as e2e
+
+    settings = e2e.Settings(ks=(2,), batch=3, iterations=6, eval_every=2, test_tuples=10)
+    test = e2e.tuple_feed(2, 10, np.random.default_rng(0), with_labels=False)
+    whole = e2e.train("decomposition", 2, settings, 0, test, False)
+    checkpoint = runner.Checkpoint(tmp_path / "train.checkpoint.npz", every_seconds=0)
+    e2e.train("decomposition", 2, e2e.Settings(ks=(2,), batch=3, iterations=3, eval_every=2, test_tuples=10), 0,
+              test, False, checkpoint)  # "interrupted" after 3 of the 6 iterations
+    assert runner.load_tree(checkpoint.path)["iteration"] == 3
+    resumed = e2e.train("decomposition", 2, settings, 0, test, False, checkpoint)
+    np.testing.assert_array_equal(resumed["iterations"], whole["iterations"])
+    np.testing.assert_array_equal(resumed["accuracy"], whole["accuracy"])
+
+
+def test_seeds_are_judged_one_by_one_and_counted(tmp_path):
+    result = common.run_demo(toy_demo, out=tmp_path, seeds=[0, 1, 2, 3], overrides=["pause=0"], show_progress=False)
+    per_seed = [toy_demo.quick_run(FAST, seed, 0)["values"][0] > 0 for seed in range(4)]
+    claim = result.claims[0]
+    assert (claim.held_in, claim.seeds) == (sum(per_seed), 4) and claim.held == all(per_seed)
+    assert f"in {sum(per_seed)}/4 seeds" in result.markdown() and "seed 3:" in claim.measured
+
+
+def test_overrides_are_type_checked_applied_and_recorded(tmp_path):
+    settings, changes = runner.apply_overrides(toy_demo.Settings(), ["steps=3", "pause=0", "scale=1,5"])
+    assert (settings.steps, settings.pause, settings.scale) == (3, 0.0, (1.0, 5.0)) and changes["steps"] == 3
+    with pytest.raises(ValueError, match="unknown setting 'stpes'; the settings are: steps, pause, scale"):
+        runner.apply_overrides(toy_demo.Settings(), ["stpes=3"])
+    with pytest.raises(ValueError, match="steps=three: not a valid int"):
+        runner.apply_overrides(toy_demo.Settings(), ["steps=three"])
+    with pytest.raises(ValueError, match="expects key=value"):
+        runner.apply_overrides(toy_demo.Settings(), ["steps"])
+    result = common.run_demo(toy_demo, out=tmp_path, overrides=["steps=2", "pause=0"], show_progress=False)
+    assert "--set: {'steps': 2, 'pause': 0.0}" in result.markdown()
+
+
+def test_bands_are_drawn_for_several_seeds():
+    fig, ax = plt.subplots()
+    common.plot_band(ax, np.arange(5), [np.arange(5.0), np.arange(5.0) + 1, np.arange(6.0) * 2], label="x")
+    assert len(ax.collections) == 1 and "median of 3 seeds" in ax.lines[0].get_label()
+    assert len(ax.lines[0].get_xdata()) == 5
+    plt.close(fig)
+
+
+def test_command_line_runs_two_seeds_and_a_bad_set_is_a_usage_error(tmp_path, capsys):
+    from demos.__main__ import main
+
+    assert main(["optimizers", "--quick", "--seeds", "2", "--set", "steps=200", "--out", str(tmp_path),
+                 "--no-progress"]) in (0, 1)
+    report = (tmp_path / "report.md").read_text()
+    assert "in 2/2 seeds" in report and "settings changed by --set: {'steps': 200}" in report
+    assert len(list((tmp_path / "runs" / "optimizers").glob("*.npz"))) == 2 * len(optimizers_demo.plan(
+        optimizers_demo.QUICK))
+    with pytest.raises(SystemExit):
+        main(["optimizers", "--quick", "--set", "nonsense=1", "--out", str(tmp_path)])
+    assert "unknown setting 'nonsense'" in capsys.readouterr().err
+
+
+def test_a_local_dask_cluster_gives_the_numbers_of_the_in_process_run(tmp_path):
+    pytest.importorskip("dask.distributed")
+    settings = optimizers_demo.QUICK
+    plan = optimizers_demo.plan(settings)
+    local, _ = runner.execute("optimizers", plan, settings, [0, 1],
+                              runner.Execution(tmp_path / "local", show_progress=False))
+    spread, counts = runner.execute("optimizers", plan, settings, [0, 1],
+                                    runner.Execution(tmp_path / "dask", show_progress=False, workers=2))
+    assert counts == {"cached": 0, "computed": 2 * len(plan)}
+    assert_same(local, spread)
+    in_process = common.run_demo(optimizers_demo, quick=True, out=tmp_path / "local", seeds=[0, 1],
+                                 show_progress=False)
+    on_dask = common.run_demo(optimizers_demo, quick=True, out=tmp_path / "dask", seeds=[0, 1], show_progress=False)
+    assert [c.measured for c in on_dask.claims] == [c.measured for c in in_process.claims]
+
+
+def test_runs_go_to_an_existing_cluster_by_its_scheduler_address(tmp_path):
+    distributed = pytest.importorskip("dask.distributed")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                  dashboard_address=None) as cluster:
+        remote, counts = run_toy(tmp_path / "remote", scheduler=cluster.scheduler_address)
+    assert counts == {"cached": 0, "computed": 3}
+    here, _ = run_toy(tmp_path / "here")
+    assert_same(remote, here)
