@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     names = list(demos) if args.name == "all" else [args.name]
     results = []
     for name in names:
-        print(f"== {name} ({'quick' if args.quick else 'paper scale'})", file=sys.stderr)
+        print(f"== {name} ({options['scale']} plan)", file=sys.stderr)
         try:
             result = run_demo(importlib.import_module(demos[name]), **options)
         except ValueError as error:  # a bad --set: the runner says which key or value
@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         print(result.markdown())
         write_report(results, args.out)  # after each demo, so a long run leaves partial results
     path = write_report(results, args.out)
-    failed = [c.claim for r in results for c in r.claims if not c.held]
+    failed = [c.claim for r in results for c in r.counted if not c.held]
     print(f"report: {path}; {'all claims held' if not failed else f'{len(failed)} claim(s) not held'}")
     return 0 if not failed else 1
 

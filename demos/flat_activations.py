@@ -37,12 +37,16 @@ class Settings:
     batch: int = 256
     iterations: int = 10_000          # approaches 1-3 [orig]
     forward_only_iterations: int = 5_000  # approach 4 [orig]
-    test_samples: int = 5_000
+    # [ours] test points: errors concentrate in the few points near a step boundary (~0.3% of them), so 5,000
+    # test points let evaluation noise decide close comparisons (on seed 0 it ranked multiclass first)
+    test_samples: int = 50_000
     boundary_margin: float = 0.01     # "near a step boundary": |p* - z| below this, for some z in Z
 
 
 PAPER = Settings()
-QUICK = Settings(iterations=3_000, forward_only_iterations=3_000)
+# The paper's budgets are already small (~40 s a seed); fewer iterations left forward-only unconverged on 2
+# of seeds 0..4 (3,000 iterations: test MSE 0.0037 against 0.0005 at its 5,000).
+QUICK = Settings()
 
 
 def smooth_step(p: cg.Layer, grid: np.ndarray) -> cg.Layer:

@@ -43,8 +43,12 @@ class Settings:
 
 
 PAPER = Settings()
-QUICK = Settings(dims=(10, 30), iterations=8_000, variance_dims=(4, 6, 8, 10, 12, 14, 16, 20),
-                 variance_targets=8, variance_targets_small=64, variance_dtype=np.float32)
+# [ours] d = 10 and 30 only, evaluated every 500 iterations. 30,000 iterations: with lr 0.01 the time SGD
+# takes to learn a 10-bit parity has a long tail over seeds (measured on 12 seeds: 2,600 to 21,500
+# iterations until the accuracy stays >= 95%), so 8,000 failed on 2 of seeds 0..4.
+QUICK = Settings(dims=(10, 30), iterations=30_000, eval_every=500,
+                 variance_dims=(4, 6, 8, 10, 12, 14, 16, 20), variance_targets=8, variance_targets_small=64,
+                 variance_dtype=np.float32)
 
 
 def parity_network(d: int, rng: np.random.Generator, dtype=np.float32):

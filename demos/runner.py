@@ -296,7 +296,8 @@ def _execute_on_dask(missing, settings, cache: ResultCache, how: Execution, fini
         client, cluster = Client(how.scheduler), None
     else:
         # one thread per worker and single-threaded BLAS/Numba inside it: N processes use N cores
-        with dask.config.set({"distributed.nanny.pre-spawn-environ": WORKER_ENV}):
+        environ = {**dask.config.get("distributed.nanny.pre-spawn-environ", {}), **WORKER_ENV}
+        with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
             cluster = LocalCluster(n_workers=how.workers, threads_per_worker=1, processes=True,
                                    host="127.0.0.1", dashboard_address=None)
         client = Client(cluster)

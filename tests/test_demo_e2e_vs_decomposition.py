@@ -10,8 +10,8 @@ from tinygrad_cg import layers as L
 
 
 @pytest.fixture(scope="module")
-def quick_result(tmp_path_factory):
-    return demo.run(quick=True, out=tmp_path_factory.mktemp("e2e"), show_progress=False)
+def quick_result(demo_runs):
+    return demo.run(quick=True, out=demo_runs, show_progress=False)
 
 
 def claim(result, text):

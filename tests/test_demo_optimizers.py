@@ -10,8 +10,8 @@ from tinygrad_cg import optim
 
 
 @pytest.fixture(scope="module")
-def quick_result(tmp_path_factory):
-    return demo.run(quick=True, out=tmp_path_factory.mktemp("opt"), show_progress=False)
+def quick_result(demo_runs):
+    return demo.run(quick=True, out=demo_runs, show_progress=False)
 
 
 def test_measured_contraction_rates_within_ten_percent_of_theory(quick_result):

@@ -7,8 +7,8 @@ from demos import parity as demo
 
 
 @pytest.fixture(scope="module")
-def quick_result(tmp_path_factory):
-    return demo.run(quick=True, out=tmp_path_factory.mktemp("parity"), show_progress=False)
+def quick_result(demo_runs):
+    return demo.run(quick=True, out=demo_runs, show_progress=False)
 
 
 def claim(result, text):

@@ -9,8 +9,8 @@ from tinygrad_cg import data, diagnostics
 
 
 @pytest.fixture(scope="module")
-def quick_result(tmp_path_factory):
-    return demo.run(quick=True, out=tmp_path_factory.mktemp("pwl"), show_progress=False)
+def quick_result(demo_runs):
+    return demo.run(quick=True, out=demo_runs, show_progress=False)
 
 
 def test_preconditioned_try_recovers_the_filter_and_the_curves(quick_result):
