@@ -24,10 +24,8 @@ import dataclasses
 import hashlib
 import inspect
 import json
-import os
 import re
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -37,6 +35,7 @@ from typing import Any
 import numpy as np
 
 import tinygrad_cg
+from tinygrad_cg import io
 
 # --- a run ----------------------------------------------------------------------------------------
 
@@ -99,19 +98,10 @@ def load_tree(path: Path) -> Any:
     return decode(json.loads(str(arrays.pop("__tree__"))))
 
 
-def atomic_write(path: Path, write: Callable[[Any], None]) -> None:
-    """Write through a temporary file in the same directory, then rename: never a half-written ``path``."""
+def atomic_write(path: Path, write: Callable[[Any], Any]) -> None:
+    """``tinygrad_cg.io.atomic_write`` (temporary file, fsync, rename), creating the folder first."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            write(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    io.atomic_write(path, write)
 
 
 # --- the cache ------------------------------------------------------------------------------------

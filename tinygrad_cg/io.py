@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -37,17 +39,24 @@ def save(path: str | os.PathLike, graph: Graph) -> Path:
     if not path.parent.is_dir():
         raise CheckpointError(f"cannot save {path.name}: the directory {path.parent} does not exist")
     arrays = {name: v.output for name, v in _variables_by_name(graph).items()}
+    atomic_write(path, lambda handle: np.savez(handle, **arrays))
+    return path
+
+
+def atomic_write(path: Path, write: Callable[[BinaryIO], Any]) -> None:
+    """Call ``write(handle)`` on a temporary file in ``path``'s directory, flush it to disk, then rename it
+    over ``path``: a crash never leaves a half-written file, and an existing one is replaced only once the
+    new one is whole. The temporary file is removed if anything fails."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
-            np.savez(handle, **arrays)
+            write(handle)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return path
 
 
 def read_checkpoint(path: str | os.PathLike) -> dict[str, np.ndarray]:
