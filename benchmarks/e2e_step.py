@@ -22,14 +22,14 @@ import numpy as np  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import tinygrad_cg as cg  # noqa: E402
-from demos import e2e_vs_decomposition as demo  # noqa: E402
+from demos import e2e_networks  # noqa: E402
 from tinygrad_cg import layers as L  # noqa: E402
 from tinygrad_cg import optim  # noqa: E402
 
 BATCH = 200  # tuples a step [orig]
 
 
-def composed_tuple_net(k: int, rng: np.random.Generator) -> demo.TupleNet:
+def composed_tuple_net(k: int, rng: np.random.Generator) -> e2e_networks.TupleNet:
     """The demo's TupleNet with the lecture's composed conv instead of the fused one."""
     images = L.Input("images", shape=(None, 1, 28, 28))
     labels, target = L.Input("labels", shape=(None, 1)), L.Input("target", shape=(None, 1))
@@ -37,15 +37,15 @@ def composed_tuple_net(k: int, rng: np.random.Generator) -> demo.TupleNet:
     h = L.MaxPool2D(cg.nn.conv2d(h, 16, 5, padding=2, rng=rng, name="conv2"), 2)
     h = L.ReLU(cg.nn.affine(L.Flatten(h), 50, rng=rng, name="fc1"))
     features = L.ReLU(cg.nn.affine(h, 100, rng=rng, name="fc2"))
-    score, tuple_score = demo.tuple_head(features, k, rng)
-    return demo.TupleNet(k, score, tuple_score, L.HingeLoss(tuple_score, target), L.HingeLoss(score, labels))
+    score, tuple_score = e2e_networks.tuple_head(features, k, rng)
+    return e2e_networks.TupleNet(k, score, tuple_score, L.HingeLoss(tuple_score, target), L.HingeLoss(score, labels))
 
 
-def ours(k: int, build=demo.build_tuple_net):
+def ours(k: int, build=e2e_networks.build_tuple_net):
     net = build(k, np.random.default_rng(0))
     graph = net.loss_graph("decomposition")
-    opt = optim.Adam(graph.variables, lr=1e-3, **demo.ADAM)
-    feed = demo.tuple_feed(k, BATCH, np.random.default_rng(1))
+    opt = optim.Adam(graph.variables, lr=1e-3, **e2e_networks.ADAM)
+    feed = e2e_networks.tuple_feed(k, BATCH, np.random.default_rng(1))
 
     def step():
         graph.forward(feed)
@@ -64,7 +64,7 @@ def pytorch(torch, k: int):
     params = list(n1.parameters()) + list(n2.parameters())
     opt = torch.optim.Adam(params, lr=1e-3, betas=(0.9, 0.99), eps=1e-5)
     feed = {name: torch.from_numpy(np.asarray(value, dtype=np.float32))
-            for name, value in demo.tuple_feed(k, BATCH, np.random.default_rng(1)).items()}
+            for name, value in e2e_networks.tuple_feed(k, BATCH, np.random.default_rng(1)).items()}
 
     def step():
         opt.zero_grad()
@@ -110,7 +110,7 @@ def main() -> None:
         for name, t in times.items():
             ratio = f"{t / base:5.2f}x PyTorch" if base else "(torch not installed)"
             print(f"  {name:22s} {1e3 * t:8.1f} ms   {ratio}")
-    for label, build in (("fused", demo.build_tuple_net), ("composed", composed_tuple_net)):
+    for label, build in (("fused", e2e_networks.build_tuple_net), ("composed", composed_tuple_net)):
         print(f"peak extra memory of a k = 4 step ({label}): {peak_extra_memory_mb(4, build):.0f} MB")
     if not args.no_profile:
         step = ours(max(args.ks))

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import tinygrad_cg as cg
+from demos import e2e_networks, e2e_snr, e2e_stocks
 from demos import e2e_vs_decomposition as demo
 from tinygrad_cg import data
 from tinygrad_cg import layers as L
@@ -49,9 +50,9 @@ def test_tuple_net_gradients_match_finite_differences():
     of k = 2 line images; a squared tuple score stands in for the primary hinge so that no kink is near.
     The gradcheck perturbs a sample of 6 entries of every parameter."""
     rng = np.random.default_rng(0)
-    net = demo.build_tuple_net(2, rng)
+    net = e2e_networks.build_tuple_net(2, rng)
     graph = cg.Graph(L.Add(L.Mean(L.Square(net.tuple_score)), net.secondary), dtype=np.float64)
-    feed = demo.tuple_feed(2, 2, rng)
+    feed = e2e_networks.tuple_feed(2, 2, rng)
     del feed["target"]
     feed["images"] = feed["images"] + rng.normal(0, 0.1, size=feed["images"].shape)  # no exact max-pool ties
     errors = cg.diagnostics.gradcheck(graph, feed, tol=1e-5, max_entries=6)
@@ -63,9 +64,9 @@ def test_score_gradients_are_the_per_tuple_gradients():
     rng = np.random.default_rng(1)
     features, labels = rng.random((40, 100)), np.where(rng.random(40) < 0.5, -1.0, 1.0)
     tuples = rng.permutation(40).reshape(10, 4)
-    for loss_name in demo.SNR_LOSSES:
-        g = demo.score_gradients(features, labels, tuples, loss_name, seed=3, dtype=np.float64)
-        one = demo.score_gradients(features, labels, tuples[:1], loss_name, seed=3, dtype=np.float64)
+    for loss_name in e2e_snr.SNR_LOSSES:
+        g = e2e_snr.score_gradients(features, labels, tuples, loss_name, seed=3, dtype=np.float64)
+        one = e2e_snr.score_gradients(features, labels, tuples[:1], loss_name, seed=3, dtype=np.float64)
         np.testing.assert_allclose(g[0], one[0], rtol=1e-10, atol=1e-14)
         assert g.shape == (10, 100)
 
@@ -76,10 +77,10 @@ def test_crossfit_snr_sees_a_planted_signal_and_no_signal_in_pure_noise():
     rng = np.random.default_rng(2)
     labels = np.where(rng.random(6_000) < 0.5, -1.0, 1.0)
     features = 0.01 * (rng.normal(size=(6_000, 100)) + 0.5 * labels[:, None] * (np.arange(100) < 10))
-    snr1, se1, _ = demo.crossfit_snr(features, labels, 1, "decomposition", 0, np.float64, 20, 500, tuple_seed=1)
+    snr1, se1, _ = e2e_snr.crossfit_snr(features, labels, 1, "decomposition", 0, np.float64, 20, 500, tuple_seed=1)
     assert snr1 > 4 * se1 > 0
     noise_labels = np.where(rng.random(6_000) < 0.5, -1.0, 1.0)
-    snr0, se0, _ = demo.crossfit_snr(features, noise_labels, 1, "decomposition", 0, np.float64, 20, 500,
+    snr0, se0, _ = e2e_snr.crossfit_snr(features, noise_labels, 1, "decomposition", 0, np.float64, 20, 500,
                                      tuple_seed=1)
     assert abs(snr0) < 3 * se0
 
@@ -95,10 +96,10 @@ def test_stock_losses_are_minus_the_gain_and_minus_p_best():
     rng = np.random.default_rng(4)
     best_stock = rng.integers(5, size=8)
     x, z, best = data.stock_gains(6, best_stock, 5, rng)
-    for approach in demo.STOCK_APPROACHES:
-        _, p, graph = demo.stock_model(approach, 8, 5, np.random.default_rng(0))
+    for approach in e2e_stocks.STOCK_APPROACHES:
+        _, p, graph = e2e_stocks.stock_model(approach, 8, 5, np.random.default_rng(0))
         graph.set_dtype(np.float64)
-        loss = float(graph.forward(demo.stock_feed(approach, x, z, best)))
+        loss = float(graph.forward(e2e_stocks.stock_feed(approach, x, z, best)))
         logits = graph.layers[[layer.name for layer in graph.layers].index("allocation")].output
         probabilities = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
         expected = {"end-to-end": -np.mean(np.sum(probabilities * z, axis=1)),
@@ -113,11 +114,11 @@ def test_stock_snr_matches_gradient_snr_on_dense_gradients():
     rng = np.random.default_rng([0, 13, k])
     best_stock = rng.integers(k, size=d)
     x, z, best = data.stock_gains(m, best_stock, k, rng)
-    logits, _, graph = demo.stock_model("end-to-end", d, k, np.random.default_rng(0))
+    logits, _, graph = e2e_stocks.stock_model("end-to-end", d, k, np.random.default_rng(0))
     graph.set_dtype(np.float64)
-    graph.forward(demo.stock_feed("end-to-end", x, z, best))
+    graph.forward(e2e_stocks.stock_feed("end-to-end", x, z, best))
     graph.backward()
     per_example = np.einsum("ni,nj->nij", x, m * logits.delta).reshape(m, -1)
     expected = cg.diagnostics.gradient_snr(per_example).snr
-    measured = demo.stock_snr("end-to-end", k, m, seed=0, inputs=d, chunk=m)
+    measured = e2e_stocks.stock_snr("end-to-end", k, m, seed=0, inputs=d, chunk=m)
     assert measured == pytest.approx(expected, rel=1e-9)

@@ -1,0 +1,189 @@
+"""End-to-end vs decomposition, part 2: the SNR of the stochastic gradient at initialization (paper Sec. 3.2).
+
+For the weights of N1's last layer (the 100 -> 1 score layer), with g the per-tuple gradient of a loss:
+Sig = ||E g||^2, Noi = E ||g - E g||^2, SNR = Sig / Noi; estimated by ``crossfit_snr`` (images reused across
+tuples inside disjoint groups), for end-to-end (the primary loss, in float64 and float32) and decomposition.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+import tinygrad_cg as cg
+from demos.common import save_figure
+from demos.e2e_networks import n1_features, tuple_head
+from tinygrad_cg import data
+from tinygrad_cg import layers as L
+
+if TYPE_CHECKING:  # the settings live with the demo, which imports this module
+    from demos.e2e_vs_decomposition import Settings
+
+
+def image_features(n: int, seed: int, dtype, rng: np.random.Generator, chunk: int = 1_000):
+    """N1's last hidden layer (N, 100) at initialization (weights from ``seed``) on n fresh line images,
+    computed in ``dtype``; also the images' labels."""
+    graph = cg.Graph(n1_features(L.Input("images", shape=(None, 1, 28, 28)), np.random.default_rng(seed)),
+                     dtype=dtype, input_grads=False)
+    features, labels = [], []
+    for start in range(0, n, chunk):
+        images, lab = data.line_images(min(chunk, n - start), rng)
+        features.append(graph.forward({"images": images}).copy())
+        labels.append(lab)
+    return np.concatenate(features), np.concatenate(labels)
+
+
+SNR_LOSSES = ("end-to-end", "decomposition", "decomposition objective")
+
+
+def score_gradients(features: np.ndarray, labels: np.ndarray, tuples: np.ndarray, loss_name: str, seed: int,
+                    dtype) -> np.ndarray:
+    """Per-tuple gradients g (T, 100) of a loss w.r.t. the score layer's weights W, at initialization.
+
+    ``tuples`` (T, k) indexes rows of ``features`` (N1's last hidden layer) and ``labels``. The library's
+    backward pass gives delta at the score (T*k, 1) for the batch-mean loss, so tuple i's own gradient is
+    T * sum over its images l of features_l * delta_l (W enters only through the scores). Losses:
+    "end-to-end": the primary (tuple) loss; "decomposition": the secondary loss of the tuple's first
+    image (the paper's protocol: one image per tuple); "decomposition objective": what decomposition
+    trains on, primary + the secondary loss averaged over the tuple's k images. Weights from ``seed``:
+    the score layer is the same for every k (N2, drawn after it, is fresh for each k).
+    """
+    if loss_name == "decomposition":
+        tuples = tuples[:, :1]
+    count, k = tuples.shape
+    features_in = L.Input("features", shape=(None, 100))
+    score, tuple_score = tuple_head(features_in, k, np.random.default_rng(seed))
+    feed = {"features": features[tuples.reshape(-1)]}
+    secondary = L.HingeLoss(score, L.Input("labels", shape=(None, 1)))
+    primary = L.HingeLoss(tuple_score, L.Input("target", shape=(None, 1)))
+    loss = {"end-to-end": primary, "decomposition": secondary,
+            "decomposition objective": L.Add(primary, secondary)}[loss_name]
+    if loss_name != "decomposition":
+        feed["target"] = np.prod(labels[tuples], axis=1)[:, None]
+    if loss_name != "end-to-end":
+        feed["labels"] = labels[tuples.reshape(-1), None]
+    graph = cg.Graph(loss, dtype=dtype, input_grads=False)
+    graph.forward(feed)
+    graph.backward()
+    rows = graph.inputs[0].output.astype(np.float64) * (count * score.delta.astype(np.float64))
+    return rows.reshape(count, k, -1).sum(axis=1)
+
+
+def distinct_tuples(rng: np.random.Generator, count: int, size: int, k: int) -> np.ndarray:
+    """``count`` rows of k distinct indices from range(size), each row uniform over such k-tuples: rows are
+    drawn with replacement and the (rare, for k << size) rows with a repeat are drawn again. O(count k),
+    where shuffling every row (argsort of a (count, size) matrix) was O(count size log size)."""
+    if k > size:
+        raise ValueError(f"cannot draw {k} distinct images from a group of {size}")
+    tuples = rng.integers(size, size=(count, k))
+    while True:
+        ordered = np.sort(tuples, axis=1)
+        repeated = np.any(ordered[:, 1:] == ordered[:, :-1], axis=1)
+        if not repeated.any():
+            return tuples
+        tuples[repeated] = rng.integers(size, size=(int(repeated.sum()), k))
+
+
+def crossfit_snr(features: np.ndarray, labels: np.ndarray, k: int, loss_name: str, seed: int, dtype,
+                 groups: int, tuples_per_group: int, tuple_seed: int) -> tuple[float, float, np.ndarray]:
+    """SNR of the per-tuple gradient, with images reused across tuples but never across groups.
+
+    The images are split into ``groups`` disjoint groups; each group forms many random k-tuples of its
+    own images (distinct within a tuple) and yields a mean gradient mu_s. Tuples of one group share
+    images, so their gradients are dependent, but different groups are independent: the cross products
+    mu_s . mu_t (s != t) estimate ||E g||^2 without bias, which is gradient_snr's signal term applied to
+    the group means. Reusing images this way resolves far smaller signals than cutting the same images
+    into disjoint tuples. Noi = E||g||^2 - ||E g||^2 over all tuples (each tuple is a fresh draw).
+    Returns (snr, its standard error, the first group's gradients).
+    """
+    rng = np.random.default_rng(tuple_seed)
+    size = len(labels) // groups
+    means, squared, first = [], 0.0, None
+    count = min(tuples_per_group, math.comb(size, k))  # k = 1: each image once; repeats add nothing
+    for s in range(groups):
+        tuples = s * size + distinct_tuples(rng, count, size, k)
+        g = score_gradients(features, labels, tuples, loss_name, seed, dtype)
+        first = g if first is None else first
+        means.append(g.mean(axis=0))
+        squared += float(np.square(g).sum())
+    between = cg.diagnostics.gradient_snr(means)
+    mean = np.mean(means, axis=0)
+    noise = squared / (groups * count) - float(mean @ mean)
+    return between.signal / noise, between.snr_se * between.noise / noise, first
+
+
+def snr_key(loss_name: str, k: int, dtype: str) -> str:
+    return f"{loss_name}|{k}|{dtype}"
+
+
+def snr_table(settings: Settings, seed: int) -> dict:
+    """SNR at initialization for every k: end-to-end (in float64 and float32) and decomposition; keys
+    ``snr_key(loss, k, dtype)`` and ``"rounding|k"``."""
+    features, labels = image_features(settings.snr_images, seed, np.float32,
+                                      np.random.default_rng([seed, 7]))
+    table = {}
+    for k in settings.snr_ks:
+        first = {}
+        for loss_name in SNR_LOSSES:
+            dtypes = (np.float64, np.float32) if loss_name == "end-to-end" else (np.float64,)
+            for dtype in dtypes:
+                snr, se, g = crossfit_snr(features, labels, k, loss_name, seed, dtype, settings.snr_groups,
+                                          settings.snr_tuples_per_group, tuple_seed=seed + 100 * k)
+                table[snr_key(loss_name, k, np.dtype(dtype).name)] = dict(snr=snr, se=se, upper=snr + 2 * se)
+                first[(loss_name, np.dtype(dtype).name)] = g
+        # float32's own resolution: the power of the rounding error g32 - g64 in a per-tuple gradient,
+        # relative to the noise. A signal below it is lost in the arithmetic, whatever the sample size.
+        g64, g32 = first[("end-to-end", "float64")], first[("end-to-end", "float32")]
+        noise = float(np.square(g64 - g64.mean(axis=0)).sum(axis=1).mean())
+        table[f"rounding|{k}"] = float(np.square(g32 - g64).sum(axis=1).mean()) / noise
+    return table
+
+
+def snr_markdown(snr: dict, ks) -> str:
+    lines = ["| k | gradient of | SNR (float64) | standard error | upper bound | SNR (float32) | float32 rounding |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
+    for k in ks:
+        for loss_name in SNR_LOSSES:
+            r = snr[snr_key(loss_name, k, "float64")]
+            f32 = snr.get(snr_key(loss_name, k, "float32"))
+            extra = f"{f32['snr']:.2e} | {snr[f'rounding|{k}']:.1e}" if f32 else " | "
+            lines.append(f"| {k} | {loss_name} | {r['snr']:.2e} | {r['se']:.1e} | {r['upper']:.1e} | {extra} |")
+    return "\n".join(lines)
+
+
+def plot_snr(results: dict, ks, out: Path) -> Path:
+    """log SNR vs k for each loss (each seed's points; an upper bound where an estimate is not resolved)."""
+    fig, ax = plt.subplots(figsize=(6, 4.2))
+    styles = {"end-to-end": ("red", "o-"), "decomposition": ("blue", "o-"),
+              "decomposition objective": ("cornflowerblue", "s--")}
+    for number, by_key in enumerate(results.values()):
+        snr = by_key["snr"]
+        first = number == 0
+        for loss_name, (color, style) in styles.items():
+            rows = [snr[snr_key(loss_name, k, "float64")] for k in ks]
+            resolved = [(k, r["snr"]) for k, r in zip(ks, rows, strict=True) if r["snr"] > 2 * r["se"]]
+            bounds = [(k, r["upper"]) for k, r in zip(ks, rows, strict=True) if r["snr"] <= 2 * r["se"]]
+            if resolved:
+                ax.plot(*zip(*resolved, strict=True), style, color=color, label=loss_name if first else None)
+            if bounds:
+                ax.plot(*zip(*bounds, strict=True), "v", color=color, ms=9,
+                        label=f"{loss_name}: upper bound" if first else None)
+        f32 = [(k, snr[snr_key("end-to-end", k, "float32")]["snr"]) for k in ks]
+        f32 = [(k, v) for k, v in f32 if v > 0]
+        if f32:
+            ax.plot(*zip(*f32, strict=True), "x", color="black", ms=8,
+                    label="end-to-end, float32 (where > 0)" if first else None)
+    ax.axhline(float(np.finfo(np.float32).eps), color="black", ls="--", lw=1, label="float32 epsilon")
+    rounding = max(by_key["snr"][f"rounding|{k}"] for by_key in results.values() for k in ks)
+    ax.axhline(rounding, color="black", ls=":", lw=1, label="float32 rounding of g (measured)")
+    ax.set_yscale("log")
+    ax.set_xticks(list(ks))
+    ax.set_xlabel("k (images per tuple)")
+    ax.set_ylabel("SNR of the gradient w.r.t. N1's last layer, at init")
+    ax.set_title(f"{len(results)} seed(s)" if len(results) > 1 else "")
+    ax.legend(fontsize=6)
+    return save_figure(fig, out / "e2e_vs_decomposition_snr.png")

@@ -1,0 +1,129 @@
+"""End-to-end vs decomposition, part 3: the stocks experiment of the extended version.
+
+d one-hot inputs, k stocks, each input with one best stock; a linear model + softmax allocates. End-to-end
+maximizes the gain p.z; decomposition is supervised with the best stock, through REPRODUCTION.md's (and the
+authors' script's) loss -p_best and through the classifier's log-loss -log p_best.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+import tinygrad_cg as cg
+from demos.common import plot_band, progress, save_figure
+from demos.e2e_networks import ADAM
+from tinygrad_cg import data, optim
+from tinygrad_cg import layers as L
+
+if TYPE_CHECKING:  # the settings live with the demo, which imports this module
+    from demos.e2e_vs_decomposition import Settings
+
+STOCK_INPUTS = 1_000       # d [orig]
+STOCKS = 100               # k [orig]
+STOCK_BATCH = 100          # [orig]
+STOCK_LR = 0.1             # [orig]
+# end-to-end maximizes the gain p.z; decomposition is supervised with the best stock, through the
+# loss of REPRODUCTION.md (-p_best) and through the usual classifier loss (-log p_best)
+STOCK_APPROACHES = ("end-to-end", "decomposition (-p_best)", "decomposition (-log p_best)")
+STOCK_COLORS = {"end-to-end": "red", "decomposition (-p_best)": "cornflowerblue",
+                "decomposition (-log p_best)": "blue"}
+
+
+def stock_model(approach: str, d: int, k: int, rng: np.random.Generator):
+    """Affine(d -> k) logits, softmax: p = the allocation. Returns (logits, p, loss graph).
+
+    "end-to-end":  loss = -(1/N) sum_n p_n . z_n  (minus the mean gain; feed ``v`` = z);
+    "decomposition (-p_best)": the same layers fed v = e_best, i.e. -(1/N) sum_n p_n[best_n];
+    "decomposition (-log p_best)": SoftmaxCrossEntropy(logits, best) (feed ``best``).
+    """
+    x = L.Input("x", shape=(None, d))
+    logits = cg.nn.affine(x, k, rng=rng, name="allocation")
+    p = L.Softmax(logits)
+    if approach == "decomposition (-log p_best)":
+        loss = L.SoftmaxCrossEntropy(logits, L.Input("best", shape=(None,)))
+    else:
+        loss = L.Multiply(L.Constant(-float(k)), L.Mean(L.Multiply(p, L.Input("v", shape=(None, k)))))
+    return logits, p, cg.Graph(loss, input_grads=False)
+
+
+def stock_feed(approach: str, x: np.ndarray, z: np.ndarray, best: np.ndarray) -> dict[str, np.ndarray]:
+    if approach == "decomposition (-log p_best)":
+        return {"x": x, "best": best.astype(float)}
+    return {"x": x, "v": z if approach == "end-to-end" else np.eye(z.shape[1])[best]}
+
+
+def train_stocks(approach: str, settings: Settings, seed: int, show_progress: bool) -> dict:
+    """Adam on one approach's loss; the gain p.z on 500 fresh examples every 25 iterations (orig: 100)."""
+    best_stock = np.random.default_rng([seed, 11]).integers(STOCKS, size=STOCK_INPUTS)
+    _, p, graph = stock_model(approach, STOCK_INPUTS, STOCKS, np.random.default_rng(seed))
+    predict = cg.Graph(p, input_grads=False)
+    opt = optim.Adam(graph.variables, lr=STOCK_LR, **ADAM)
+    rng = np.random.default_rng([seed, 12])  # the same examples for every approach
+    iterations, gains = [], []
+    for it in progress(range(settings.stock_iterations + 1), f"stocks {approach}", enabled=show_progress):
+        if it % 25 == 0:
+            x, z, _ = data.stock_gains(500, best_stock, STOCKS, rng)
+            iterations.append(it)
+            gains.append(float(np.mean(np.sum(predict.forward({"x": x}) * z, axis=1))))
+        if it < settings.stock_iterations:
+            graph.forward(stock_feed(approach, *data.stock_gains(STOCK_BATCH, best_stock, STOCKS, rng)))
+            graph.backward()
+            opt.step()
+    return dict(iterations=np.array(iterations), gain=np.array(gains))
+
+
+def stock_snr(approach: str, k: int, examples: int, seed: int, inputs: int = STOCK_INPUTS,
+              chunk: int = 10_000) -> float:
+    """SNR of the per-example gradient w.r.t. the allocation weights W (d x k) at initialization.
+
+    x = e_i makes example j's gradient nonzero only in row i_j, where it is r_j = N * delta_logits[j]
+    (the library's backward pass for the batch-mean loss). With S_i = (1/m) sum_{j: i_j = i} r_j the
+    mean gradient has ||mean||^2 = sum_i ||S_i||^2, and Noi = (sum_j ||r_j||^2 - m ||mean||^2) / (m - 1),
+    Sig = ||mean||^2 - Noi / m: gradient_snr's estimator without forming an m x (d k) matrix.
+    """
+    rng = np.random.default_rng([seed, 13, k])
+    best_stock = rng.integers(k, size=inputs)
+    logits, _, graph = stock_model(approach, inputs, k, np.random.default_rng(seed))
+    graph.set_dtype(np.float64)
+    row_sums, squared = np.zeros((inputs, k)), 0.0
+    for start in range(0, examples, chunk):
+        n = min(chunk, examples - start)
+        x, z, best = data.stock_gains(n, best_stock, k, rng)
+        graph.forward(stock_feed(approach, x, z, best))
+        graph.backward()
+        r = n * logits.delta
+        np.add.at(row_sums, x.argmax(axis=1), r)
+        squared += float(np.square(r).sum())
+    mean_sq = float(np.square(row_sums / examples).sum())
+    noise = (squared - examples * mean_sq) / (examples - 1)
+    return (mean_sq - noise / examples) / noise
+
+
+def iterations_to(curve: dict, level: float) -> float:
+    """The first evaluated iteration at which the curve reaches ``level`` (inf if never)."""
+    reached = np.nonzero(curve["gain"] >= level)[0]
+    return float(curve["iterations"][reached[0]]) if len(reached) else float("inf")
+
+
+def plot_stocks(settings, results: dict, out: Path) -> Path:
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
+    for approach in STOCK_APPROACHES:
+        color = STOCK_COLORS[approach]
+        runs = [by_key[f"stocks {approach}"] for by_key in results.values()]
+        plot_band(left, runs[0]["iterations"], [r["gain"] for r in runs], label=approach, color=color)
+        snrs = [[by_key["stock snr"][f"{approach}|{k}"] for k in settings.stock_ks] for by_key in results.values()]
+        plot_band(right, settings.stock_ks, snrs, label=approach, color=color, marker="o")
+    left.set_xlabel("iteration")
+    left.set_ylabel("gain p.z on 500 fresh examples")
+    left.set_title(f"stocks: d = {STOCK_INPUTS}, k = {STOCKS}, Adam lr {STOCK_LR}")
+    left.legend(fontsize=7)
+    right.set_xscale("log")
+    right.set_yscale("log")
+    right.set_xlabel("k (stocks)")
+    right.set_ylabel("SNR at init")
+    right.legend(fontsize=7)
+    return save_figure(fig, out / "e2e_vs_decomposition_stocks.png")
