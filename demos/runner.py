@@ -49,7 +49,8 @@ class Run:
     params: dict[str, Any] = field(default_factory=dict)
 
     def slug(self) -> str:
-        return re.sub(r"[^A-Za-z0-9.=-]+", "_", self.key).strip("_")
+        """The key as a file-name part: letters, digits, '=' and '-' (no dots: they would read as suffixes)."""
+        return re.sub(r"[^A-Za-z0-9=-]+", "_", self.key).strip("_")
 
 
 def run_rng(seed: int, *parts: int) -> np.random.Generator:
@@ -123,14 +124,16 @@ class ResultCache:
                 "key": run.key, "params": json.loads(json.dumps(run.params, default=str)), "seed": seed,
                 "settings": self.settings, "version": tinygrad_cg.__version__}
 
-    def paths(self, run: Run, seed: int) -> tuple[Path, Path]:
+    def stem(self, run: Run, seed: int) -> str:
         digest = hashlib.sha256(json.dumps(self.identity(run, seed), sort_keys=True).encode()).hexdigest()[:16]
-        stem = self.folder / f"{run.slug()}-s{seed}-{digest}"
-        return stem.with_suffix(".npz"), stem.with_suffix(".json")
+        return f"{run.slug()}-s{seed}-{digest}"
+
+    def paths(self, run: Run, seed: int) -> tuple[Path, Path]:
+        stem = self.stem(run, seed)
+        return self.folder / f"{stem}.npz", self.folder / f"{stem}.json"
 
     def checkpoint(self, run: Run, seed: int, every_seconds: float) -> Checkpoint:
-        data, _ = self.paths(run, seed)
-        return Checkpoint(data.with_suffix(".checkpoint.npz"), every_seconds)
+        return Checkpoint(self.folder / f"{self.stem(run, seed)}.checkpoint.npz", every_seconds)
 
     def load(self, run: Run, seed: int) -> dict | None:
         """The cached result, or None when there is none or it cannot be trusted (then it is reported)."""

@@ -194,3 +194,17 @@ def test_runs_go_to_an_existing_cluster_by_its_scheduler_address(tmp_path):
     assert counts == {"cached": 0, "computed": 3}
     here, _ = run_toy(tmp_path / "here")
     assert_same(remote, here)
+
+
+def test_keys_with_dots_and_spaces_get_one_cache_file_per_run_and_seed(tmp_path):
+    def value(settings, seed, which):
+        return {"which": which, "seed": seed}
+
+    plan = [runner.Run("1. first (a)", value, {"which": 1}), runner.Run("1'. first (b)", value, {"which": 2}),
+            runner.Run("2. second.", value, {"which": 3})]
+    how = runner.Execution(tmp_path, show_progress=False)
+    first, _ = runner.execute("dots", plan, FAST, [0, 1], how)
+    assert len(list((tmp_path / "runs" / "dots").glob("*.npz"))) == 6
+    again, counts = runner.execute("dots", plan, FAST, [0, 1], how)
+    assert counts == {"cached": 6, "computed": 0}
+    assert again[1]["1'. first (b)"] == {"which": 2, "seed": 1}
