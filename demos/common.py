@@ -41,7 +41,9 @@ class Claim:
             return "differs from the paper (not counted)"
         if self.seeds == 1:
             return "held" if self.held else "NOT held"
-        return f"{'held' if self.held else 'NOT held'} in {self.held_in}/{self.seeds} seeds"
+        if self.held:
+            return f"held in {self.held_in}/{self.seeds} seeds"
+        return f"NOT held (held in {self.held_in}/{self.seeds} seeds)"
 
 
 @dataclass
