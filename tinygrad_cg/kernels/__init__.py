@@ -5,6 +5,10 @@ same results. ``backend()`` picks one: the environment variable ``TINYGRAD_CG_KE
 by default numba when it can be imported. Numba is imported on the first kernel call, never on
 ``import tinygrad_cg``.
 
+``fused_conv.py`` is the fast convolution behind ``L.Conv2D`` (chunked im2col + GEMM): NumPy and BLAS only,
+since NumPy's strided copy gathers patches faster than a Numba loop; it is tested against the composed
+Im2Col -> Affine -> RowsToImages form, which uses the kernels here.
+
 Matrix products in the layers go through ``matmul`` below: BLAS (``np.matmul``), except outer
 products. ``benchmarks/kernels.py`` measures each backend's own matmul against BLAS on the demos'
 shapes (see benchmarks/README.md for which wins).
