@@ -64,7 +64,9 @@ def case(draw_name, rng, n, f):
                    [images, rng.normal(size=(2, c, k, k)), rng.normal(size=2)]),
         "MaxPool2D": (lambda x: L.MaxPool2D(x, k, stride), [distinct(rng, images.shape)]),
         "AvgPool2D": (lambda x: L.AvgPool2D(x, k, stride), [images]),
-        "BatchNorm": (L.BatchNorm, [rng.normal(size=(n + 1, f)), rng.normal(size=f), rng.normal(size=f)]),
+        # at least 3 values per feature: with 2, the normalised output is +-1 whatever x is, its true input
+        # gradient is ~eps-sized and finite differences cannot resolve it
+        "BatchNorm": (L.BatchNorm, [rng.normal(size=(n + 2, f)), rng.normal(size=f), rng.normal(size=f)]),
     }
     return cases[draw_name]
 
@@ -75,7 +77,7 @@ LAYERS = ["ReLU", "Sigmoid", "Tanh", "Softmax", "Square", "Step", "Add", "Subtra
           "FlattenKernel", "Conv2D", "MaxPool2D", "AvgPool2D", "BatchNorm"]
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150, deadline=None, derandomize=True)  # the same 150 cases every run: no flaky CI
 @given(layer=st.sampled_from(LAYERS), seed=st.integers(0, 2**32 - 1), n=st.integers(1, 3), f=st.integers(1, 4))
 def test_every_layer_passes_float64_gradcheck_on_random_shapes(layer, seed, n, f):
     rng = np.random.default_rng(seed)
