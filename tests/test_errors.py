@@ -100,6 +100,8 @@ IMAGES = L.Input("images", shape=(None, 1, 8, 8))
 
 
 @pytest.mark.parametrize("build,match", [
+    (lambda: L.Input("x", shape=(None, -3)), "Input 'x': every size in shape must be an integer >= 1, got -3"),
+    (lambda: L.Input("x", shape=30), "Input 'x': shape must be a tuple such as \\(None, 30\\), got 30"),
     (lambda: L.Im2Col(IMAGES, 3, 3, stride=0, name="c"), "Im2Col 'c': stride must be an integer >= 1, got 0"),
     (lambda: L.Im2Col(IMAGES, 3, 3, padding=-1), "Im2Col: padding must be an integer >= 0, got -1"),
     (lambda: L.Im2Col(IMAGES, 0, 3), "kh must be an integer >= 1, got 0"),

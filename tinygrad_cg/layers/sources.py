@@ -12,7 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import FeedError, GraphError
+from .. import checks
+from ..errors import ArgumentError, FeedError, GraphError
 from ..graph import Shape, Source, fmt_shape, shapes_match
 
 NUMERIC_KINDS = "biuf"  # bool, signed and unsigned int, float: what casts to a float without losing anything
@@ -48,6 +49,11 @@ class Input(Source):
     def __init__(self, name: str, shape: Shape | None = None):
         if not isinstance(name, str) or not name:
             raise GraphError(f"Input needs a non-empty string name, got {name!r}")
+        if shape is not None:
+            if isinstance(shape, int) or not isinstance(shape, tuple | list):
+                raise ArgumentError(f"Input '{name}': shape must be a tuple such as (None, 30), got {shape!r}")
+            shape = tuple(None if d is None else checks.integer(f"Input '{name}'", "every size in shape", d, 1)
+                          for d in shape)
         super().__init__(name=name, shape=shape)
 
     def set_value(self, value: Any, dtype: np.dtype) -> None:
