@@ -57,7 +57,7 @@ def score_gradients(features: np.ndarray, labels: np.ndarray, tuples: np.ndarray
     count, k = tuples.shape
     features_in = L.Input("features", shape=(None, 100))
     score, tuple_score = tuple_head(features_in, k, np.random.default_rng(seed))
-    feed = {"features": features[tuples.reshape(-1)]}
+    feed = {"features": features[tuples.reshape(-1)].astype(dtype, copy=False)}
     secondary = L.HingeLoss(score, L.Input("labels", shape=(None, 1)))
     primary = L.HingeLoss(tuple_score, L.Input("target", shape=(None, 1)))
     loss = {"end-to-end": primary, "decomposition": secondary,
@@ -69,8 +69,12 @@ def score_gradients(features: np.ndarray, labels: np.ndarray, tuples: np.ndarray
     graph = cg.Graph(loss, dtype=dtype, input_grads=False)
     graph.forward(feed)
     graph.backward()
-    rows = graph.inputs[0].output.astype(np.float64) * (count * score.delta.astype(np.float64))
-    return rows.reshape(count, k, -1).sum(axis=1)
+    # sum over the tuple's images, one image position at a time: never a float64 copy of all k*T rows
+    delta = count * score.delta.astype(np.float64).reshape(count, k)
+    gradients = np.zeros((count, features.shape[1]))
+    for position in range(k):
+        gradients += features[tuples[:, position]] * delta[:, position, None]
+    return gradients
 
 
 def distinct_tuples(rng: np.random.Generator, count: int, size: int, k: int) -> np.ndarray:

@@ -88,6 +88,19 @@ def test_pooling_kernels_agree(n, c, k, stride, oh, ow, seed, integers):
                                R.avgpool_backward(delta, shape, k, stride), rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("size", [7, 8])
+def test_max_pool_2x2_fast_path_agrees_with_the_reference(size):
+    """k = stride = 2 takes an unrolled Numba kernel: same maxima, same (first) winners on ties, and the
+    floor rule on odd sizes."""
+    rng = np.random.default_rng(size)
+    for x in (rng.normal(size=(3, 2, size, size)).astype(np.float32),
+              rng.integers(0, 3, size=(3, 2, size, size)).astype(np.float64)):
+        out_r, arg_r = R.maxpool_forward(x, 2, 2)
+        out_n, arg_n = N.maxpool_forward(x, 2, 2)
+        np.testing.assert_array_equal(out_n, out_r)
+        np.testing.assert_array_equal(arg_n, arg_r)
+
+
 def test_max_pool_ties_go_to_the_first_maximum():
     x = np.zeros((1, 1, 2, 2))
     for impl in (R, N):

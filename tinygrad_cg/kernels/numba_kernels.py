@@ -92,6 +92,29 @@ def _maxpool_forward(x, k, stride, oh, ow, out, argmax):
 
 
 @jit
+def _maxpool2_forward(x, oh, ow, out, argmax):
+    """_maxpool_forward for the common k = stride = 2, unrolled: the four compares in the same order
+    (first maximum wins), on row views; about 5x faster than the general loop (benchmarks/kernels.py)."""
+    n, c = x.shape[0], x.shape[1]
+    for b in prange(n):
+        for ch in range(c):
+            plane = x[b, ch]
+            for oy in range(oh):
+                top, bottom = plane[2 * oy], plane[2 * oy + 1]
+                for ox in range(ow):
+                    j = 2 * ox
+                    best, where = top[j], 0
+                    if top[j + 1] > best:
+                        best, where = top[j + 1], 1
+                    if bottom[j] > best:
+                        best, where = bottom[j], 2
+                    if bottom[j + 1] > best:
+                        best, where = bottom[j + 1], 3
+                    out[b, ch, oy, ox] = best
+                    argmax[b, ch, oy, ox] = where
+
+
+@jit
 def _maxpool_backward(delta, argmax, k, stride, grad):
     n, c, oh, ow = delta.shape
     for b in prange(n):
@@ -176,7 +199,10 @@ def maxpool_forward(x, k, stride):
     oh, ow = output_size(h, k, stride, 0), output_size(w, k, stride, 0)
     out = np.empty((n, c, oh, ow), dtype=x.dtype)
     argmax = np.empty((n, c, oh, ow), dtype=np.int32)
-    _maxpool_forward(np.ascontiguousarray(x), k, stride, oh, ow, out, argmax)
+    if k == stride == 2:
+        _maxpool2_forward(np.ascontiguousarray(x), oh, ow, out, argmax)
+    else:
+        _maxpool_forward(np.ascontiguousarray(x), k, stride, oh, ow, out, argmax)
     return out, argmax
 
 
