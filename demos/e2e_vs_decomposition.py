@@ -195,7 +195,9 @@ def timing_run(settings: Settings, seed: int) -> dict:
 
 
 def plan(settings: Settings) -> list[Run]:
-    return ([Run(f"train k={k} {a}", train_run, {"k": k, "approach": a}) for k in settings.ks for a in APPROACHES]
+    # the long runs first (a training run costs ~k): the runner hands them out in this order
+    return ([Run(f"train k={k} {a}", train_run, {"k": k, "approach": a})
+             for k in sorted(settings.ks, reverse=True) for a in APPROACHES]
             + [Run("ambiguous images", ambiguity_run), Run("snr", snr_run)]
             + [Run(f"stocks {a}", stocks_run, {"approach": a}) for a in STOCK_APPROACHES]
             + [Run("stock snr", stock_snr_run), Run("paper-scale step timing", timing_run)])

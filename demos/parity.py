@@ -209,8 +209,9 @@ def variance_run(settings: Settings, seed: int, d: int) -> dict:
 
 
 def plan(settings: Settings) -> list[Run]:
+    # the long runs first (a variance run costs ~2^d): the runner hands them out in this order
     return ([Run(f"train d={d}", train_run, {"d": d}) for d in settings.dims]
-            + [Run(f"variance d={d}", variance_run, {"d": d}) for d in settings.variance_dims])
+            + [Run(f"variance d={d}", variance_run, {"d": d}) for d in sorted(settings.variance_dims, reverse=True)])
 
 
 def judge(settings: Settings, runs: dict, seed: int) -> DemoResult:

@@ -223,10 +223,22 @@ def judge(s: Settings, runs: dict, seed: int) -> DemoResult:
     e4 = runs["4. conv + precond."]["errors"][-1]
     result.check(f"try 4 decodes validation curves after {budget} iterations", "relative error < 1%",
                  f"{100 * e4:.3f}%", e4 < 0.01)
+    # "the same budget" is try 4's: the first of the figure's columns at which it decodes within 1%. A later
+    # column measures whether a slow try has caught up by then, which is not the claim (and try 3's error
+    # there is erratic: 0.01% to 190% over seeds at 50,000 iterations; see the note).
+    column = next((i for i, e in enumerate(runs[TRIES[4]]["errors"]) if e < 0.01), len(s.checkpoints) - 1)
+    same_budget, e4_then = s.checkpoints[column], runs[TRIES[4]]["errors"][column]
     for name in TRIES[:4]:
-        e = runs[name]["errors"][-1]
-        result.check(f"{name} is several times worse at the same budget", "fails or is slow",
-                     f"{100 * e:.2f}% ({e / e4:.0f}x try 4)", e >= 3 * e4)
+        e = runs[name]["errors"][column]
+        result.check(f"{name} is several times worse at try 4's budget (the first column where try 4 is "
+                     "within 1%)", "fails or is slow",
+                     f"at {same_budget} iterations: {100 * e:.2f}% ({e / e4_then:.0f}x try 4's "
+                     f"{100 * e4_then:.3f}%)", e >= 3 * e4_then)
+    result.notes.append(f"'the same budget' is {same_budget} iterations, the first of the figure's columns at which "
+                        "try 4 decodes within 1%. Given far longer, try 3 may catch up (its filter approaches "
+                        "(1, -2, 1) ~60x more slowly than try 4's, see the distance figure), but its error at a late "
+                        "column is erratic: the decoding integrates the predicted second differences twice, "
+                        "magnifying what is left of the filter's error and of Adam's jitter around it")
     result.notes.append("relative validation error at " + ", ".join(map(str, s.checkpoints)) + " iterations: "
                         + "; ".join(f"{k}: " + " / ".join(f"{100 * v:.2f}%" for v in runs[k]["errors"])
                                     for k in TRIES))

@@ -244,8 +244,10 @@ def execute(demo: str, plan: Sequence[Run], settings: Any, seeds: Iterable[int],
     cache = ResultCache(how.out / "runs", demo, settings, report=how.log)
     results: dict[int, dict[str, dict]] = {seed: {} for seed in seeds}
     missing = []
-    for seed in seeds:
-        for run in plan:
+    # run-major order: a plan lists its long runs first, so the workers take every seed's long runs before
+    # the short ones, which then fill the gaps at the end (rather than one long run finishing alone)
+    for run in plan:
+        for seed in seeds:
             cached = None if how.fresh else cache.load(run, seed)
             if cached is not None:
                 results[seed][run.key] = cached
@@ -276,23 +278,31 @@ def execute(demo: str, plan: Sequence[Run], settings: Any, seeds: Iterable[int],
     return results, counts
 
 
+def local_cluster(workers: int):
+    """A Dask ``LocalCluster`` of ``workers`` processes on loopback, one thread each and single-threaded
+    BLAS/Numba inside each: N workers use N cores. (Also for several plans in a row: pass its
+    ``scheduler_address`` as ``scheduler=``; the tests share one this way.)"""
+    import dask
+    from dask.distributed import LocalCluster
+
+    environ = {**dask.config.get("distributed.nanny.pre-spawn-environ", {}), **WORKER_ENV}
+    with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
+        return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                            dashboard_address=None)
+
+
 def _execute_on_dask(missing, settings, cache: ResultCache, how: Execution, finish) -> None:
     """Submit every missing run; cache each result as soon as it arrives (so an interruption loses only
     the runs in flight)."""
     try:
-        from dask.distributed import Client, LocalCluster, as_completed
+        from dask.distributed import Client, as_completed
     except ImportError:
         raise SystemExit("--workers/--scheduler need Dask: pip install -e '.[cluster]'") from None
-    import dask
 
     if how.scheduler is not None:
         client, cluster = Client(how.scheduler), None
     else:
-        # one thread per worker and single-threaded BLAS/Numba inside it: N processes use N cores
-        environ = {**dask.config.get("distributed.nanny.pre-spawn-environ", {}), **WORKER_ENV}
-        with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
-            cluster = LocalCluster(n_workers=how.workers, threads_per_worker=1, processes=True,
-                                   host="127.0.0.1", dashboard_address=None)
+        cluster = local_cluster(how.workers)
         client = Client(cluster)
     try:
         futures = {client.submit(call_run, run, settings, seed,

@@ -1,5 +1,5 @@
-"""Every claim of every demo's quick plan holds on seeds 0..4 (one slow test per demo, on a 2-worker Dask
-LocalCluster; seed 0 usually comes from the cache the single-seed demo tests filled)."""
+"""Every claim of every demo's quick plan holds on seeds 0..4 (one slow test per demo, on the session's 2-worker
+Dask LocalCluster; a seed another test computed comes from the shared cache)."""
 
 import importlib
 
@@ -11,10 +11,9 @@ from demos.__main__ import DEMOS
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", list(DEMOS))
-def test_every_quick_claim_holds_on_five_seeds(name, demo_runs):
-    pytest.importorskip("dask.distributed")
+def test_every_quick_claim_holds_on_five_seeds(name, demo_runs, two_workers):
     result = common.run_demo(importlib.import_module(DEMOS[name]), quick=True, out=demo_runs, seeds=range(5),
-                             workers=2, show_progress=False)
+                             scheduler=two_workers, show_progress=False)
     failed = [f"{c.claim}: {c.measured}" for c in result.counted if not c.held]
     assert not failed, "\n".join(failed)
     assert result.counted and all((c.held_in, c.seeds) == (5, 5) for c in result.counted)

@@ -23,7 +23,7 @@ class Adagrad(Optimizer):
         self.eps = self.check("eps", eps, 0)
 
     def update(self, param, grad, state, lr):
-        total = state.setdefault("sum", np.zeros_like(param))
+        total = self.buffer(state, "sum", param)
         total += grad * grad
         param -= lr * grad / (np.sqrt(total) + self.eps)
 
@@ -38,7 +38,7 @@ class RMSprop(Optimizer):
         self.eps = self.check("eps", eps, 0)
 
     def update(self, param, grad, state, lr):
-        square_avg = state.setdefault("square_avg", np.zeros_like(param))
+        square_avg = self.buffer(state, "square_avg", param)
         square_avg *= self.alpha
         square_avg += (1 - self.alpha) * grad * grad
         param -= lr * grad / (np.sqrt(square_avg) + self.eps)
@@ -65,8 +65,8 @@ class Adam(Optimizer):
 
     def update(self, param, grad, state, lr):
         beta1, beta2 = self.betas
-        m = state.setdefault("exp_avg", np.zeros_like(param))
-        v = state.setdefault("exp_avg_sq", np.zeros_like(param))
+        m = self.buffer(state, "exp_avg", param)
+        v = self.buffer(state, "exp_avg_sq", param)
         state["step"] = step = state.get("step", 0) + 1
         m *= beta1
         m += (1 - beta1) * grad
@@ -94,8 +94,8 @@ class Adadelta(Optimizer):
         self.eps = self.check("eps", eps, 0)
 
     def update(self, param, grad, state, lr):
-        square_avg = state.setdefault("square_avg", np.zeros_like(param))
-        acc_delta = state.setdefault("acc_delta", np.zeros_like(param))
+        square_avg = self.buffer(state, "square_avg", param)
+        acc_delta = self.buffer(state, "acc_delta", param)
         square_avg *= self.rho
         square_avg += (1 - self.rho) * grad * grad
         dx = np.sqrt(acc_delta + self.eps) / np.sqrt(square_avg + self.eps) * grad

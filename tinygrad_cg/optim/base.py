@@ -76,6 +76,14 @@ class Optimizer:
     def update(self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any], lr: float) -> None:
         raise NotImplementedError
 
+    @staticmethod
+    def buffer(state: dict[str, Any], name: str, like: np.ndarray) -> np.ndarray:
+        """``state[name]``, created as zeros shaped like ``like`` on first use (``setdefault`` would
+        allocate a fresh zero array on every step only to throw it away)."""
+        if name not in state:
+            state[name] = np.zeros_like(like)
+        return state[name]
+
     # --- state ------------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
         """A deep copy of everything needed to continue identically: step count, buffers, schedule."""
