@@ -11,6 +11,8 @@ from tinygrad_cg import kernels  # noqa: E402
 from tinygrad_cg.kernels import reference as R  # noqa: E402
 
 N = kernels.implementation("numba")
+from tinygrad_cg.kernels import numba_kernels as NK  # noqa: E402 - the raw kernels, for the max-pool row
+
 rng = np.random.default_rng(0)
 
 print("im2col + col2im, Numba vs NumPy reference (median of 9 blocks of 10 calls, 2 threads)")
@@ -41,6 +43,18 @@ for shape in ((40, 20, 24, 24), (40, 50, 8, 8), (200, 16, 28, 28)):
     }, rounds=9, block=10)
     print(f"  x {shape}: {1e3 * times['numpy']:.2f} -> {1e3 * times['numba']:.2f} ms "
           f"({times['numpy'] / times['numba']:.1f}x)")
+
+print("\nmax-pool 2x2 forward: the unrolled k = stride = 2 kernel vs the general Numba loop")
+for shape in ((40, 20, 24, 24), (64, 16, 28, 28), (200, 16, 14, 14)):
+    x = rng.random(shape, dtype=np.float32)
+    oh, ow = shape[2] // 2, shape[3] // 2
+    out, arg = np.empty((*shape[:2], oh, ow), np.float32), np.empty((*shape[:2], oh, ow), np.int32)
+    times = median_times({
+        "general": lambda x=x, out=out, arg=arg, oh=oh, ow=ow: NK._maxpool_forward(x, 2, 2, oh, ow, out, arg),
+        "unrolled": lambda x=x, out=out, arg=arg, oh=oh, ow=ow: NK._maxpool2_forward(x, oh, ow, out, arg),
+    }, rounds=9, block=10)
+    print(f"  x {shape}: {1e3 * times['general']:.2f} -> {1e3 * times['unrolled']:.2f} ms "
+          f"({times['general'] / times['unrolled']:.1f}x)")
 
 print("\nmatmul GFLOP/s: BLAS (np.matmul) vs the Numba kernel vs kernels.matmul (what the layers call)")
 shapes = {

@@ -94,7 +94,7 @@ def _maxpool_forward(x, k, stride, oh, ow, out, argmax):
 @jit
 def _maxpool2_forward(x, oh, ow, out, argmax):
     """_maxpool_forward for the common k = stride = 2, unrolled: the four compares in the same order
-    (first maximum wins), on row views; about 5x faster than the general loop (benchmarks/kernels.py)."""
+    (first maximum wins), on row views; several times faster than the general loop (benchmarks/kernels.py)."""
     n, c = x.shape[0], x.shape[1]
     for b in prange(n):
         for ch in range(c):
