@@ -287,8 +287,10 @@ def local_cluster(workers: int):
 
     environ = {**dask.config.get("distributed.nanny.pre-spawn-environ", {}), **WORKER_ENV}
     with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
+        # loopback only; the scheduler's HTTP server on a free port (None means the default 8787, which
+        # a second cluster on the same machine would find taken)
         return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                            dashboard_address=None)
+                            dashboard_address="127.0.0.1:0")
 
 
 def _execute_on_dask(missing, settings, cache: ResultCache, how: Execution, finish) -> None:

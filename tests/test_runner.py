@@ -189,7 +189,7 @@ def test_a_local_dask_cluster_gives_the_numbers_of_the_in_process_run(tmp_path):
 def test_runs_go_to_an_existing_cluster_by_its_scheduler_address(tmp_path):
     distributed = pytest.importorskip("dask.distributed")
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                  dashboard_address=None) as cluster:
+                                  dashboard_address="127.0.0.1:0") as cluster:
         remote, counts = run_toy(tmp_path / "remote", scheduler=cluster.scheduler_address)
     assert counts == {"cached": 0, "computed": 3}
     here, _ = run_toy(tmp_path / "here")
