@@ -227,6 +227,15 @@ def judge(settings: Settings, runs: dict, seed: int) -> DemoResult:
         f"smallest k (of {list(settings.ks)}) at which end-to-end fails (<= {settings.e2e_fails_below} after "
         f"{settings.iterations} iterations of {settings.batch} tuples): "
         f"{min(failing) if failing else 'none'}")
+
+    def first_above(approach, k, level=0.8):  # learning is abrupt: when did the curve first pass `level`?
+        run = runs[f"train k={k} {approach}"]
+        above = np.flatnonzero(np.asarray(run["accuracy"]) >= level)
+        return f"{int(run['iterations'][above[0]])}" if above.size else "never"
+
+    result.notes.append("first evaluation at or above 0.8, end-to-end / decomposition: " + ", ".join(
+        f"k={k}: {first_above('end-to-end', k)} / {first_above('decomposition', k)}" for k in settings.ks)
+        + f" (of {settings.iterations} iterations; a failing k may still learn later, abruptly)")
     result.notes.append(
         f"best attainable accuracy: {ambiguous:.1%} of line images lie in one row or column, where an up- and a "
         "down-sloping line draw the same pixels, so no classifier beats (1 + (1 - that fraction)^k) / 2 on "
