@@ -286,7 +286,13 @@ def local_cluster(workers: int):
     from dask.distributed import LocalCluster
 
     environ = {**dask.config.get("distributed.nanny.pre-spawn-environ", {}), **WORKER_ENV}
-    with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
+    # Dask's default MALLOC_TRIM_THRESHOLD_=65536 makes glibc hand every freed block above 64 KiB back to
+    # the OS, so each step's MB-sized temporaries come back as fresh, page-faulting memory: a quick e2e
+    # training run took 24 s instead of 8 s. Without it glibc keeps its adaptive thresholds.
+    environ.pop("MALLOC_TRIM_THRESHOLD_", None)
+    # The worker's sampling profiler (every 10 ms) takes the GIL from a step's short NumPy calls: ~15% more.
+    settings = {"distributed.nanny.pre-spawn-environ": environ, "distributed.worker.profile.enabled": False}
+    with dask.config.set(settings):
         # loopback only; the scheduler's HTTP server on a free port (None means the default 8787, which
         # a second cluster on the same machine would find taken)
         return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
