@@ -24,6 +24,7 @@ import dataclasses
 import hashlib
 import inspect
 import json
+import os
 import re
 import sys
 import time
@@ -292,11 +293,18 @@ def local_cluster(workers: int):
     environ.pop("MALLOC_TRIM_THRESHOLD_", None)
     # The worker's sampling profiler (every 10 ms) takes the GIL from a step's short NumPy calls: ~15% more.
     settings = {"distributed.nanny.pre-spawn-environ": environ, "distributed.worker.profile.enabled": False}
-    with dask.config.set(settings):
-        # loopback only; the scheduler's HTTP server on a free port (None means the default 8787, which
-        # a second cluster on the same machine would find taken)
-        return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                            dashboard_address="127.0.0.1:0")
+    # A cluster started earlier in this process with Dask's defaults leaves the variable in os.environ,
+    # where our workers would inherit it: keep it out while they spawn.
+    inherited = os.environ.pop("MALLOC_TRIM_THRESHOLD_", None)
+    try:
+        with dask.config.set(settings):
+            # loopback only; the scheduler's HTTP server on a free port (None means the default 8787, which
+            # a second cluster on the same machine would find taken)
+            return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                dashboard_address="127.0.0.1:0")
+    finally:
+        if inherited is not None:
+            os.environ["MALLOC_TRIM_THRESHOLD_"] = inherited
 
 
 def _execute_on_dask(missing, settings, cache: ResultCache, how: Execution, finish) -> None:

@@ -208,3 +208,24 @@ def test_keys_with_dots_and_spaces_get_one_cache_file_per_run_and_seed(tmp_path)
     again, counts = runner.execute("dots", plan, FAST, [0, 1], how)
     assert counts == {"cached": 6, "computed": 0}
     assert again[1]["1'. first (b)"] == {"which": 2, "seed": 1}
+
+
+def _worker_memory_settings():
+    import os
+
+    import dask
+    return os.environ.get("MALLOC_TRIM_THRESHOLD_"), dask.config.get("distributed.worker.profile.enabled")
+
+
+def test_local_cluster_workers_keep_glibc_thresholds_and_run_no_profiler(monkeypatch):
+    """Dask's MALLOC_TRIM_THRESHOLD_=65536 made a worker's training 3x slower (benchmarks/dask_workers.py):
+    the runner's workers must not have it, even when this process inherited it from an earlier cluster."""
+    distributed = pytest.importorskip("dask.distributed")
+    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "65536")
+    cluster = runner.local_cluster(1)
+    try:
+        with distributed.Client(cluster) as client:
+            assert client.submit(_worker_memory_settings, pure=False).result() == (None, False)
+    finally:
+        cluster.close()
+    assert os.environ["MALLOC_TRIM_THRESHOLD_"] == "65536"  # this process's own setting is left as it was
