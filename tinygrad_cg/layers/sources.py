@@ -50,7 +50,7 @@ class Input(Source):
         if not isinstance(name, str) or not name:
             raise GraphError(f"Input needs a non-empty string name, got {name!r}")
         if shape is not None:
-            if isinstance(shape, int) or not isinstance(shape, tuple | list):
+            if not isinstance(shape, tuple | list):
                 raise ArgumentError(f"Input '{name}': shape must be a tuple such as (None, 30), got {shape!r}")
             shape = tuple(None if d is None else checks.integer(f"Input '{name}'", "every size in shape", d, 1)
                           for d in shape)
