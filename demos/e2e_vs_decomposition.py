@@ -60,7 +60,10 @@ PAPER = Settings()
 # a pilot); the end-to-end failure at larger k must show within this budget, and the report says it is 1/20
 # of the paper's (in the pilot, end-to-end learned k = 2 abruptly at iteration ~800).
 MEDIUM = Settings(iterations=1_000, timing_iterations=3)
-QUICK = Settings(ks=(1, 4), batch=16, iterations=800, lr=2e-3, test_tuples=2_000, snr_ks=(1, 4), snr_images=30_000,
+# [ours] minutes: k = 1 and 4, 16 tuples a step. Decomposition learns 4-bit parity abruptly, its curve first
+# at or above 0.8 at iteration 600-900 on seeds 0..8; 1,500 iterations leave room for a late seed (with 800,
+# seed 5 was still rising at the end: 0.73 against the bound 0.825). End-to-end stays at chance throughout.
+QUICK = Settings(ks=(1, 4), batch=16, iterations=1_500, lr=2e-3, test_tuples=2_000, snr_ks=(1, 4), snr_images=30_000,
                  snr_groups=30, snr_tuples_per_group=40_000, stock_ks=(10, 30, 100), stock_snr_examples=50_000,
                  stock_iterations=600, timing_iterations=1)
 
@@ -203,13 +206,23 @@ def plan(settings: Settings) -> list[Run]:
             + [Run("stock snr", stock_snr_run), Run("paper-scale step timing", timing_run)])
 
 
+def final_accuracy(curve) -> float:
+    """The accuracy a training curve ended at: the median of its last three evaluations.
+
+    With 16 tuples a step (the quick plan) Adam's iterate makes short excursions: one evaluation of a learned
+    k = 1 net can read 0.87 between two of 0.94. The median ignores one such outlier, where the mean of the
+    last two (used before) moved by half of it; a curve that learns only at its last evaluation does not count
+    as learned."""
+    return float(np.median(np.asarray(curve)[-3:]))
+
+
 def judge(settings: Settings, runs: dict, seed: int) -> DemoResult:
     result = DemoResult("e2e_vs_decomposition", "End-to-end vs decomposition (Section 3)")
     ambiguous = runs["ambiguous images"]["fraction"]
     attainable = {k: attainable_accuracy(k, 1 - ambiguous / 2) for k in settings.ks}
 
-    def final(approach, k):  # the mean of the last two evaluations: less noisy than the last one
-        return float(np.mean(runs[f"train k={k} {approach}"]["accuracy"][-2:]))
+    def final(approach, k):  # the level a curve ended at: see final_accuracy
+        return final_accuracy(runs[f"train k={k} {approach}"]["accuracy"])
 
     shortfall = {k: attainable[k] - final("decomposition", k) for k in settings.ks}
     result.check("decomposition reaches (within 0.05) the best attainable tuple accuracy at every k",
@@ -245,7 +258,8 @@ def judge(settings: Settings, runs: dict, seed: int) -> DemoResult:
     result.notes.append(f"plan: k in {list(settings.ks)}, batch {settings.batch} tuples, {settings.iterations} "
                         f"iterations, Adam lr {settings.lr} (paper: k = 1..4, batch 200, 20,000 iterations, "
                         f"lr 0.001); held-out accuracy on {settings.test_tuples} tuples every "
-                        f"{settings.eval_every} iterations")
+                        f"{settings.eval_every} iterations; a curve's final accuracy is the median of its "
+                        "last three evaluations")
 
     # SNR at initialization
     snr, ks = runs["snr"], settings.snr_ks

@@ -85,6 +85,12 @@ def test_crossfit_snr_sees_a_planted_signal_and_no_signal_in_pure_noise():
     assert abs(snr0) < 3 * se0
 
 
+def test_final_accuracy_is_the_median_of_the_last_three_evaluations():
+    assert demo.final_accuracy([0.5, 0.94, 0.94, 0.87, 0.94]) == pytest.approx(0.94)  # one excursion ignored
+    assert demo.final_accuracy([0.5, 0.5, 0.5, 0.5, 0.9]) == pytest.approx(0.5)  # learned at the last one only
+    assert demo.final_accuracy([0.5, 0.9]) == pytest.approx(0.7)  # a short curve: its median
+
+
 def test_attainable_accuracy_and_ambiguous_images():
     assert demo.attainable_accuracy(1, 0.95) == pytest.approx(0.95)
     assert demo.attainable_accuracy(2, 0.9) == pytest.approx(0.9**2 + 0.1**2)  # both right or both wrong
