@@ -59,9 +59,14 @@ class TupleNet:
 def tuple_head(features: cg.Layer, k: int, rng: np.random.Generator):
     """N1's last layer (100 -> 1 score), the sigmoid link, grouping per tuple, and N2 (k -> 100 -> 1)."""
     score = cg.nn.affine(features, 1, rng=rng, name="score")
+    return score, n2_head(score, k, rng)
+
+
+def n2_head(score: cg.Layer, k: int, rng: np.random.Generator) -> cg.Layer:
+    """From the images' scores (N, 1) to the tuple score: the sigmoid link, grouping per tuple, N2."""
     links = L.GroupRows(L.Sigmoid(score), k, name="tuple_links")             # (N, k)
     hidden = L.ReLU(cg.nn.affine(links, 100, rng=rng, name="n2_hidden"))
-    return score, cg.nn.affine(hidden, 1, rng=rng, name="tuple_score")
+    return cg.nn.affine(hidden, 1, rng=rng, name="tuple_score")
 
 
 def build_tuple_net(k: int, rng: np.random.Generator) -> TupleNet:

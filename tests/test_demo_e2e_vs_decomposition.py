@@ -71,6 +71,36 @@ def test_score_gradients_are_the_per_tuple_gradients():
         assert g.shape == (10, 100)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_score_gradients_average_to_the_whole_heads_gradient_of_W(dtype):
+    """Independent of score_gradients' shortcut (each image scored once, delta taken at the scores): the
+    library's backward pass through the whole head, score layer included, on the gathered rows gives
+    dL/dW of the batch-mean loss, which is the mean of the per-tuple gradients."""
+    rng = np.random.default_rng(2)
+    features, labels = rng.normal(0, 0.3, (40, 100)), np.where(rng.random(40) < 0.5, -1.0, 1.0)
+    tuples = rng.permutation(40).reshape(10, 4)
+    for loss_name in e2e_snr.SNR_LOSSES:
+        rows = tuples[:, :1] if loss_name == "decomposition" else tuples
+        features_in = L.Input("features", shape=(None, 100))
+        score, tuple_score = e2e_networks.tuple_head(features_in, rows.shape[1], np.random.default_rng(3))
+        primary = L.HingeLoss(tuple_score, L.Input("target", shape=(None, 1)))
+        secondary = L.HingeLoss(score, L.Input("labels", shape=(None, 1)))
+        loss = {"end-to-end": primary, "decomposition": secondary,
+                "decomposition objective": L.Add(primary, secondary)}[loss_name]
+        feed = {"features": features[rows.reshape(-1)]}
+        if loss_name != "decomposition":
+            feed["target"] = np.prod(labels[rows], axis=1)[:, None]
+        if loss_name != "end-to-end":
+            feed["labels"] = labels[rows.reshape(-1), None]
+        graph = cg.Graph(loss, dtype=dtype, input_grads=False)
+        graph.forward(feed)
+        graph.backward()
+        W = score.inputs[1]
+        g = e2e_snr.score_gradients(features, labels, tuples, loss_name, seed=3, dtype=dtype)
+        tolerance = 1e-12 if dtype == np.float64 else 1e-5
+        np.testing.assert_allclose(g.mean(axis=0), W.delta[:, 0], rtol=tolerance, atol=tolerance)
+
+
 def test_crossfit_snr_sees_a_planted_signal_and_no_signal_in_pure_noise():
     """Small features (|score| < 1: every hinge active, g = -y h) that carry the label in 10 coordinates
     give a signal; with labels independent of the features E g = 0 and the estimate stays within 3 s.e."""
