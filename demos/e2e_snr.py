@@ -65,10 +65,9 @@ def score_gradients(features: np.ndarray, labels: np.ndarray, tuples: np.ndarray
     score_layer = cg.nn.affine(L.Input("features", shape=(None, 100)), 1, rng=rng, name="score")
     scores = L.Input("scores", shape=(None, 1))
     tuple_score = n2_head(scores, k, rng)
-    images = np.unique(tuples)
-    image_scores = np.zeros((len(features), 1), dtype=dtype)
-    image_scores[images] = cg.Graph(score_layer, dtype=dtype).forward({"features": features[images].astype(dtype)})
-    feed = {"scores": image_scores[tuples.reshape(-1)]}
+    images, rows = np.unique(tuples, return_inverse=True)  # the tuples' images, and each row's image among them
+    image_scores = cg.Graph(score_layer, dtype=dtype).forward({"features": features[images].astype(dtype)})
+    feed = {"scores": image_scores[rows.reshape(-1)]}
     secondary = L.HingeLoss(scores, L.Input("labels", shape=(None, 1)))
     primary = L.HingeLoss(tuple_score, L.Input("target", shape=(None, 1)))
     loss = {"end-to-end": primary, "decomposition": secondary,

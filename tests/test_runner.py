@@ -211,9 +211,7 @@ def test_keys_with_dots_and_spaces_get_one_cache_file_per_run_and_seed(tmp_path)
 
 
 def _worker_memory_settings():
-    import os
-
-    import dask
+    import dask  # on the worker; dask is an optional extra
     return os.environ.get("MALLOC_TRIM_THRESHOLD_"), dask.config.get("distributed.worker.profile.enabled")
 
 
