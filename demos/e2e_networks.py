@@ -8,6 +8,7 @@ tuple. The convolutions are the fused ``L.Conv2D`` (``nn.conv2d(..., fused=True)
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 
@@ -22,10 +23,25 @@ COLORS = {"end-to-end": "red", "decomposition": "blue"}
 
 # --- the networks -------------------------------------------------------------------------------
 
-def n1_features(images: cg.Layer, rng: np.random.Generator) -> cg.Layer:
-    """N1 up to its last hidden layer: (N, 1, 28, 28) -> (N, 100). 'Same' padding is padding = 2 for 5x5."""
-    h = L.MaxPool2D(cg.nn.conv2d(images, 16, 5, padding=2, rng=rng, name="conv1", fused=True), 2)  # 16 x 14 x 14
-    h = L.MaxPool2D(cg.nn.conv2d(h, 16, 5, padding=2, rng=rng, name="conv2", fused=True), 2)       # 16 x 7 x 7
+CONV_INITS = ("orig", "fan_in")
+# The std of N1's truncated-normal conv kernels (conv1, conv2) for each ``conv_init``.
+# "orig": tuple_rect.py's ``conv_maxpool`` draws std 1/sqrt(input_channels), where input_channels is the last
+# axis of the layer's input *before* it is reshaped to NHWC: for conv1 that is the image's width (the input is
+# (N, 28, 28)), 1/sqrt(28) = 0.189; for conv2 the 16 channels, 1/sqrt(16) = 0.25 (the 5x5 window is not
+# counted). "fan_in": 1/sqrt(C_in kh kw), what this library's ``truncated_normal`` does: 1/sqrt(25) = 0.2 and
+# 1/sqrt(400) = 0.05, so conv2's kernels are 5x smaller than the authors' (and Adam's steps, of a fixed size,
+# move them 5x more relative to their size). The Affine layers are fan-in in both.
+CONV_STDS = {"orig": (1 / np.sqrt(28), 1 / np.sqrt(16)), "fan_in": (1 / np.sqrt(25), 1 / np.sqrt(400))}
+
+
+def n1_features(images: cg.Layer, rng: np.random.Generator, conv_init: str = "orig") -> cg.Layer:
+    """N1 up to its last hidden layer: (N, 1, 28, 28) -> (N, 100). 'Same' padding is padding = 2 for 5x5.
+    ``conv_init``: "orig" or "fan_in" (``CONV_STDS``); the same standard normal draws, scaled."""
+    if conv_init not in CONV_STDS:
+        raise ValueError(f"conv_init must be one of {CONV_INITS}, not {conv_init!r}")
+    std1, std2 = (partial(cg.init.truncated_normal, std=std) for std in CONV_STDS[conv_init])
+    h = L.MaxPool2D(cg.nn.conv2d(images, 16, 5, padding=2, rng=rng, init=std1, name="conv1", fused=True), 2)
+    h = L.MaxPool2D(cg.nn.conv2d(h, 16, 5, padding=2, rng=rng, init=std2, name="conv2", fused=True), 2)  # 16x7x7
     h = L.ReLU(cg.nn.affine(L.Flatten(h), 50, rng=rng, name="fc1"))
     return L.ReLU(cg.nn.affine(h, 100, rng=rng, name="fc2"))
 
@@ -69,10 +85,10 @@ def n2_head(score: cg.Layer, k: int, rng: np.random.Generator) -> cg.Layer:
     return cg.nn.affine(hidden, 1, rng=rng, name="tuple_score")
 
 
-def build_tuple_net(k: int, rng: np.random.Generator) -> TupleNet:
+def build_tuple_net(k: int, rng: np.random.Generator, conv_init: str = "orig") -> TupleNet:
     images = L.Input("images", shape=(None, 1, 28, 28))
     labels, target = L.Input("labels", shape=(None, 1)), L.Input("target", shape=(None, 1))
-    score, tuple_score = tuple_head(n1_features(images, rng), k, rng)
+    score, tuple_score = tuple_head(n1_features(images, rng, conv_init), k, rng)
     return TupleNet(k, score, tuple_score, L.HingeLoss(tuple_score, target, name="primary"),
                     L.HingeLoss(score, labels, name="secondary"))
 

@@ -20,15 +20,15 @@ from demos.e2e_networks import n1_features, n2_head
 from tinygrad_cg import data
 from tinygrad_cg import layers as L
 
-if TYPE_CHECKING:  # the settings live with the demo, which imports this module
-    from demos.e2e_vs_decomposition import Settings
+if TYPE_CHECKING:
+    from demos.e2e_settings import Settings
 
 
-def image_features(n: int, seed: int, dtype, rng: np.random.Generator, chunk: int = 1_000):
-    """N1's last hidden layer (N, 100) at initialization (weights from ``seed``) on n fresh line images,
-    computed in ``dtype``; also the images' labels."""
-    graph = cg.Graph(n1_features(L.Input("images", shape=(None, 1, 28, 28)), np.random.default_rng(seed)),
-                     dtype=dtype, input_grads=False)
+def image_features(n: int, seed: int, dtype, rng: np.random.Generator, conv_init: str = "orig", chunk: int = 1_000):
+    """N1's last hidden layer (N, 100) at initialization (weights from ``seed``, conv kernels drawn as
+    ``conv_init`` says) on n fresh line images, computed in ``dtype``; also the images' labels."""
+    images = L.Input("images", shape=(None, 1, 28, 28))
+    graph = cg.Graph(n1_features(images, np.random.default_rng(seed), conv_init), dtype=dtype, input_grads=False)
     features, labels = [], []
     for start in range(0, n, chunk):
         images, lab = data.line_images(min(chunk, n - start), rng)
@@ -102,6 +102,27 @@ def distinct_tuples(rng: np.random.Generator, count: int, size: int, k: int) -> 
         tuples[repeated] = rng.integers(size, size=(int(repeated.sum()), k))
 
 
+def original_snr(gradients: np.ndarray, batch: int) -> dict:
+    """The estimator of the authors' ``tuple_rect_SNR.py``, on per-tuple gradients g (T, D) of independent
+    tuples (T rounded down to a multiple of ``batch``).
+
+    The script averages g over batches of 100 tuples (g_b), then forms S = ||mean_b g_b||^2,
+    V = batch * mean_b ||g_b||^2 and Noise = V - S^2 (S squared once more), and reports S / Noise. Since
+    E||g_b||^2 = ||E g||^2 + Noi / batch, V estimates Noi + batch Sig, so Noise ~ Noi + batch Sig; and S
+    estimates Sig + Noi / T (the mean of T gradients is never exactly E g). So the script reads about
+    (Sig + Noi / T) / (Noi + batch Sig): ~1/T whenever the true SNR is below 1/T (its floor: 2e-6 for its
+    500,000 tuples), and never more than ~1/batch. Returns the script's ``snr``, its ``floor`` 1/T, ``tuples``
+    T, and ``paper_definition``: the paper's SNR from the same gradients with the Noi / T bias removed."""
+    count = len(gradients) - len(gradients) % batch
+    gradients = gradients[:count]
+    g_b = gradients.reshape(count // batch, batch, -1).mean(axis=1)
+    signal = float(np.square(g_b.mean(axis=0)).sum())
+    spread = batch * float(np.square(g_b).sum(axis=1).mean())
+    noise = float(np.square(gradients - gradients.mean(axis=0)).sum(axis=1).mean())
+    return dict(snr=signal / (spread - signal**2), floor=1 / count, tuples=count,
+                paper_definition=(signal - noise / count) / noise)
+
+
 def crossfit_snr(features: np.ndarray, labels: np.ndarray, k: int, loss_name: str, seed: int, dtype,
                  groups: int, tuples_per_group: int, tuple_seed: int) -> tuple[float, float, np.ndarray]:
     """SNR of the per-tuple gradient, with images reused across tuples but never across groups.
@@ -136,11 +157,16 @@ def snr_key(loss_name: str, k: int, dtype: str) -> str:
 
 def snr_table(settings: Settings, seed: int) -> dict:
     """SNR at initialization for every k: end-to-end (in float64 and float32) and decomposition; keys
-    ``snr_key(loss, k, dtype)`` and ``"rounding|k"``."""
+    ``snr_key(loss, k, dtype)``, ``"rounding|k"``, and ``"original|loss|k"``: the authors' estimator
+    (``original_snr``, float64) on disjoint tuples of the same images (snr_images / k of them)."""
     features, labels = image_features(settings.snr_images, seed, np.float32,
-                                      np.random.default_rng([seed, 7]))
+                                      np.random.default_rng([seed, 7]), settings.conv_init)
     table = {}
     for k in settings.snr_ks:
+        disjoint = np.arange(len(labels) // k * k).reshape(-1, k)  # independent tuples, as the script's
+        for loss_name in SNR_LOSSES[:2]:
+            g = score_gradients(features, labels, disjoint, loss_name, seed, np.float64)
+            table[f"original|{loss_name}|{k}"] = original_snr(g, settings.snr_original_batch)
         first = {}
         for loss_name in SNR_LOSSES:
             dtypes = (np.float64, np.float32) if loss_name == "end-to-end" else (np.float64,)
@@ -166,6 +192,14 @@ def snr_markdown(snr: dict, ks) -> str:
             f32 = snr.get(snr_key(loss_name, k, "float32"))
             extra = f"{f32['snr']:.2e} | {snr[f'rounding|{k}']:.1e}" if f32 else " | "
             lines.append(f"| {k} | {loss_name} | {r['snr']:.2e} | {r['se']:.1e} | {r['upper']:.1e} | {extra} |")
+    lines += ["", "The authors' estimator (`tuple_rect_SNR.py`, float64) on disjoint tuples of the same images:", "",
+              "| k | gradient of | tuples T | its SNR | its floor 1/T | paper's SNR of the same gradients |",
+              "| --- | --- | --- | --- | --- | --- |"]
+    for k in ks:
+        for loss_name in SNR_LOSSES[:2]:
+            o = snr[f"original|{loss_name}|{k}"]
+            lines.append(f"| {k} | {loss_name} | {o['tuples']:,} | {o['snr']:.2e} | {o['floor']:.1e} | "
+                         f"{o['paper_definition']:.2e} |")
     return "\n".join(lines)
 
 
@@ -186,6 +220,9 @@ def plot_snr(results: dict, ks, out: Path) -> Path:
             if bounds:
                 ax.plot(*zip(*bounds, strict=True), "v", color=color, ms=9,
                         label=f"{loss_name}: upper bound" if first else None)
+        for loss_name, marker in (("end-to-end", "^"), ("decomposition", "s")):
+            ax.plot(ks, [snr[f"original|{loss_name}|{k}"]["snr"] for k in ks], marker, ls=":", mfc="none",
+                    color=styles[loss_name][0], label=f"{loss_name}, the authors' estimator" if first else None)
         f32 = [(k, snr[snr_key("end-to-end", k, "float32")]["snr"]) for k in ks]
         f32 = [(k, v) for k, v in f32 if v > 0]
         if f32:

@@ -19,18 +19,20 @@ from demos.e2e_networks import ADAM
 from tinygrad_cg import data, optim
 from tinygrad_cg import layers as L
 
-if TYPE_CHECKING:  # the settings live with the demo, which imports this module
-    from demos.e2e_vs_decomposition import Settings
+if TYPE_CHECKING:
+    from demos.e2e_settings import Settings
 
 STOCK_INPUTS = 1_000       # d [orig]
-STOCKS = 100               # k [orig]
 STOCK_BATCH = 100          # [orig]
 STOCK_LR = 0.1             # [orig]
-# end-to-end maximizes the gain p.z; decomposition is supervised with the best stock, through the
-# loss of REPRODUCTION.md (-p_best) and through the usual classifier loss (-log p_best)
+STOCK_EVAL_EXAMPLES = 500  # [orig] fresh examples for each point of the loss curve
+# end-to-end maximizes the gain p.z; decomposition is supervised with the best stock through the authors' loss
+# -p_best (``--Dec``: its gradient is an unbiased estimate of the same objective's, the extended paper shows),
+# and, as an extra curve of ours, through the classifier's log-loss -log p_best
 STOCK_APPROACHES = ("end-to-end", "decomposition (-p_best)", "decomposition (-log p_best)")
-STOCK_COLORS = {"end-to-end": "red", "decomposition (-p_best)": "cornflowerblue",
-                "decomposition (-log p_best)": "blue"}
+STOCK_COUNTED = ("end-to-end", "decomposition (-p_best)")  # the paper's two curves
+STOCK_COLORS = {"end-to-end": "red", "decomposition (-p_best)": "blue",
+                "decomposition (-log p_best)": "cornflowerblue"}
 
 
 def stock_model(approach: str, d: int, k: int, rng: np.random.Generator):
@@ -56,24 +58,25 @@ def stock_feed(approach: str, x: np.ndarray, z: np.ndarray, best: np.ndarray) ->
     return {"x": x, "v": z if approach == "end-to-end" else np.eye(z.shape[1])[best]}
 
 
-def train_stocks(approach: str, settings: Settings, seed: int, show_progress: bool) -> dict:
-    """Adam on one approach's loss; the gain p.z on 500 fresh examples every 25 iterations (orig: 100)."""
-    best_stock = np.random.default_rng([seed, 11]).integers(STOCKS, size=STOCK_INPUTS)
-    _, p, graph = stock_model(approach, STOCK_INPUTS, STOCKS, np.random.default_rng(seed))
+def train_stocks(approach: str, k: int, settings: Settings, seed: int, show_progress: bool) -> dict:
+    """Adam (lr 0.1) on one approach's loss with k stocks; every ``stock_eval_every`` iterations the loss of
+    Figure 4, -z.p averaged over 500 fresh examples [orig], whatever loss the approach trains on."""
+    best_stock = np.random.default_rng([seed, 11, k]).integers(k, size=STOCK_INPUTS)
+    _, p, graph = stock_model(approach, STOCK_INPUTS, k, np.random.default_rng([seed, k]))
     predict = cg.Graph(p, input_grads=False)
     opt = optim.Adam(graph.variables, lr=STOCK_LR, **ADAM)
-    rng = np.random.default_rng([seed, 12])  # the same examples for every approach
-    iterations, gains = [], []
-    for it in progress(range(settings.stock_iterations + 1), f"stocks {approach}", enabled=show_progress):
-        if it % 25 == 0:
-            x, z, _ = data.stock_gains(500, best_stock, STOCKS, rng)
+    rng = np.random.default_rng([seed, 12, k])  # the same examples for every approach
+    iterations, losses = [], []
+    for it in progress(range(settings.stock_iterations + 1), f"stocks k={k} {approach}", enabled=show_progress):
+        if it % settings.stock_eval_every == 0 or it == settings.stock_iterations:
+            x, z, _ = data.stock_gains(STOCK_EVAL_EXAMPLES, best_stock, k, rng)
             iterations.append(it)
-            gains.append(float(np.mean(np.sum(predict.forward({"x": x}) * z, axis=1))))
+            losses.append(-float(np.mean(np.sum(predict.forward({"x": x}) * z, axis=1))))
         if it < settings.stock_iterations:
-            graph.forward(stock_feed(approach, *data.stock_gains(STOCK_BATCH, best_stock, STOCKS, rng)))
+            graph.forward(stock_feed(approach, *data.stock_gains(STOCK_BATCH, best_stock, k, rng)))
             graph.backward()
             opt.step()
-    return dict(iterations=np.array(iterations), gain=np.array(gains))
+    return dict(iterations=np.array(iterations), loss=np.array(losses))
 
 
 def stock_snr(approach: str, k: int, examples: int, seed: int, inputs: int = STOCK_INPUTS,
@@ -104,26 +107,34 @@ def stock_snr(approach: str, k: int, examples: int, seed: int, inputs: int = STO
 
 
 def iterations_to(curve: dict, level: float) -> float:
-    """The first evaluated iteration at which the curve reaches ``level`` (inf if never)."""
-    reached = np.nonzero(curve["gain"] >= level)[0]
+    """The first evaluated iteration at which the loss curve is at or below ``level`` (inf if never)."""
+    reached = np.nonzero(curve["loss"] <= level)[0]
     return float(curve["iterations"][reached[0]]) if len(reached) else float("inf")
 
 
 def plot_stocks(settings, results: dict, out: Path) -> Path:
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
+    """Figure 4: the loss -z.p on fresh examples vs iteration, one panel per k; and the SNR at init vs k."""
+    ks = settings.stock_ks
+    fig, axes = plt.subplots(1, len(ks) + 1, figsize=(3.6 * (len(ks) + 1), 3.6), squeeze=False)
+    for ax, k in zip(axes[0], ks, strict=False):
+        for approach in STOCK_APPROACHES:
+            runs = [by_key[f"stocks k={k} {approach}"] for by_key in results.values()]
+            label = approach if approach in STOCK_COUNTED else f"{approach} [ours]"
+            plot_band(ax, runs[0]["iterations"], [r["loss"] for r in runs], label=label, color=STOCK_COLORS[approach],
+                      ls="-" if approach in STOCK_COUNTED else "--")
+        ax.set_title(f"k = {k}")
+        ax.set_xlabel("iteration")
+        ax.set_ylim(-1.05, 0.1)
+    axes[0, 0].set_ylabel(f"loss -z.p on {STOCK_EVAL_EXAMPLES} fresh examples")
+    axes[0, 0].legend(fontsize=7)
+    right = axes[0, -1]
     for approach in STOCK_APPROACHES:
-        color = STOCK_COLORS[approach]
-        runs = [by_key[f"stocks {approach}"] for by_key in results.values()]
-        plot_band(left, runs[0]["iterations"], [r["gain"] for r in runs], label=approach, color=color)
-        snrs = [[by_key["stock snr"][f"{approach}|{k}"] for k in settings.stock_ks] for by_key in results.values()]
-        plot_band(right, settings.stock_ks, snrs, label=approach, color=color, marker="o")
-    left.set_xlabel("iteration")
-    left.set_ylabel("gain p.z on 500 fresh examples")
-    left.set_title(f"stocks: d = {STOCK_INPUTS}, k = {STOCKS}, Adam lr {STOCK_LR}")
-    left.legend(fontsize=7)
+        snrs = [[by_key["stock snr"][f"{approach}|{k}"] for k in settings.stock_snr_ks] for by_key in results.values()]
+        plot_band(right, settings.stock_snr_ks, snrs, label=approach, color=STOCK_COLORS[approach], marker="o")
     right.set_xscale("log")
     right.set_yscale("log")
     right.set_xlabel("k (stocks)")
     right.set_ylabel("SNR at init")
+    right.set_title(f"d = {STOCK_INPUTS}, Adam lr {STOCK_LR}")
     right.legend(fontsize=7)
     return save_figure(fig, out / "e2e_vs_decomposition_stocks.png")

@@ -41,12 +41,17 @@ class Settings:
     # test points let evaluation noise decide close comparisons (on seed 0 it ranked multiclass first)
     test_samples: int = 50_000
     boundary_margin: float = 0.01     # "near a step boundary": |p* - z| below this, for some z in Z
+    # [orig] step_learn.py's multiclass net has 100 logits; only the first len(Z) = 52 are ever a label
+    multiclass_logits: int = 100
 
 
 PAPER = Settings()
-# The paper's budgets are already small (~40 s a seed); fewer iterations left forward-only unconverged on 2
-# of seeds 0..4 (3,000 iterations: test MSE 0.0037 against 0.0005 at its 5,000).
-QUICK = Settings()
+# The paper's budgets are already small (~40 s a seed), except forward-only's 5,000 [orig]: Adam at lr 0.001 moves
+# w and b by ~0.001 a step from w ~ 0.1, b = 0, so a seed whose |b*| or largest |w*_i| is large has not
+# converged by then (seed 20: test MSE 1.1e-3 at 5,000, 2.9e-4 from 6,000 on; 3,000 iterations left 2 of seeds
+# 0..4 unconverged). [ours] The quick plan gives forward-only the other approaches' 10,000, so that "forward-only
+# reaches the lowest test error" compares converged runs on every seed; the paper plan keeps the authors' 5,000.
+QUICK = Settings(forward_only_iterations=10_000)
 
 
 def smooth_step(p: cg.Layer, grid: np.ndarray) -> cg.Layer:
@@ -96,7 +101,7 @@ def build_approach(name: str, settings: Settings, grid: np.ndarray, b_star: floa
         return regression(cg.nn.mlp(x, [100, 100, 100, 1], rng=rng), 0.001, settings.iterations)
     if name.startswith("3."):
         index = L.Input("index", shape=(None,))
-        logits = cg.nn.mlp(x, [100, 100, len(grid)], rng=rng)
+        logits = cg.nn.mlp(x, [100, 100, max(settings.multiclass_logits, len(grid))], rng=rng)
         return Approach(name, cg.Graph(L.SoftmaxCrossEntropy(logits, index), input_grads=False),
                         cg.Graph(logits, input_grads=False), 0.001, settings.iterations, "index")
     policy = "identity" if name == "4. forward-only" else "gradient"
@@ -106,8 +111,8 @@ def build_approach(name: str, settings: Settings, grid: np.ndarray, b_star: floa
 
 def predict(approach: Approach, X: np.ndarray, grid: np.ndarray) -> np.ndarray:
     out = approach.predict.forward({"x": X})
-    if approach.target == "index":
-        return grid[np.argmax(out, axis=1)][:, None]
+    if approach.target == "index":  # a logit past the grid (never a label) maps to the top step
+        return grid[np.minimum(np.argmax(out, axis=1), len(grid) - 1)][:, None]
     return out
 
 

@@ -29,7 +29,7 @@ from tinygrad_cg import layers as L
 
 @dataclass
 class Settings:
-    dims: tuple = (10, 20, 30, 40, 50)         # [orig] Figure 1
+    dims: tuple = (5, 10, 20, 30, 40, 50)      # [paper] Figure 1: d = 5, 10, 30; [ours] 20, 40, 50 between
     iterations: int = 50_000                   # [orig]
     batch: int = 128                           # [orig]
     lr: float = 0.01                           # [orig] plain SGD

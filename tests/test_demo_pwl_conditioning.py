@@ -45,6 +45,24 @@ def test_condition_number():
         np.linalg.cond(np.array([[2.0, 0.0], [1.0, 1.0]])))
 
 
+def test_try_4_is_adam_on_whitened_patches_and_its_filter_is_C_to_the_minus_half_v():
+    """The authors' conditioned try: with v = C^(1/2) (1, -2, 1) the loss is 0 and the learned filter is
+    (1, -2, 1); and the problem in v has the identity as its patch covariance."""
+    settings = demo.QUICK
+    f, p = data.pwl_curves(settings.n, 3, 50, rng=3)
+    graph, opt, decode, feeds = demo.try_preconditioned(settings, None, f)
+    graph.set_dtype(np.float64)
+    C = demo.patch_covariance(f)
+    values, vectors = np.linalg.eigh(C)
+    graph["v"].output[:] = (vectors @ np.diag(values**0.5) @ vectors.T @ np.array([1.0, -2.0, 1.0]))[:, None]
+    assert graph.forward({"f": f, "p": p[:, 2:]}) == pytest.approx(0, abs=1e-9)  # curves reach ~100
+    np.testing.assert_allclose(demo.learned_filter(graph), [1.0, -2.0, 1.0], atol=1e-9)
+    np.testing.assert_allclose(decode(f), f, atol=2e-2)  # the prediction graph runs in float32
+    whitened = demo.whitening(C)
+    np.testing.assert_allclose(whitened @ C @ whitened, np.eye(3), atol=1e-9)
+    assert isinstance(opt, cg.optim.Adam) and opt.lr == settings.precond_lr
+
+
 def test_conv_filter_graph_with_the_true_filter_is_exact():
     settings = demo.QUICK
     loss, predict, w = demo.conv_filter_graph(settings)
@@ -54,14 +72,15 @@ def test_conv_filter_graph_with_the_true_filter_is_exact():
     assert graph.forward({"f": f, "p": p[:, 2:]}) == pytest.approx(0, abs=1e-20)
 
 
-def test_the_same_budget_is_the_first_column_where_try_4_is_within_one_percent():
-    """A try that is slow but catches up by the last column still fails at try 4's budget; one that is as
-    good as try 4 there is not 'several times worse'."""
+def test_the_same_budget_is_try_4s_own():
+    """A try that is slow but catches up by the last column still fails at try 4's budget (its 500 iterations,
+    Appendix C); one that is as good as try 4 there is not 'several times worse'."""
     s = demo.Settings(checkpoints=(100, 500, 2_000), condition_ns=(25, 50))
     conds = {name: [1.0, 1.0] for name in ("convex W'W", "conv E[F'F]", "preconditioned")}
     runs = {name: {"errors": [0.9, 0.5, 1e-5]} for name in demo.TRIES[:3]}
     runs["3. conv"] = {"errors": [0.9, 2e-4, 1e-5]}      # as good as try 4 at its budget
-    runs["4. conv + precond."] = {"errors": [0.05, 1e-4, 1e-5], "w": np.array([1.0, -2.0, 1.0])}
+    runs["4. conv + precond."] = {"errors": [0.05, 1e-4, 1e-4], "w": np.array([1.0, -2.0, 1.0])}
+    runs[demo.TRIES[5]] = {"errors": [0.5, 0.1, 1e-3], "w": np.array([1.0, -2.0, 1.0])}
     runs["condition numbers"] = conds
     result = demo.judge(s, runs, seed=0)
     worse = {c.claim.split(" is ")[0]: c for c in result.claims if "several times worse" in c.claim}
