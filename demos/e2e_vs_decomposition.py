@@ -4,12 +4,14 @@ Settings (REPRODUCTION.md section 2): k-tuples of 28x28 line images, target = pa
 "slopes up" labels. N1 (conv 5x5x16 'same' + max-pool 2, twice, Affine 50 + ReLU, Affine 100 + ReLU,
 Affine 1) scores every image with shared weights; sigmoid; N2 (Affine k -> 100 + ReLU, Affine 1) scores
 the tuple. End-to-end minimizes the hinge loss on the tuple score; decomposition adds the hinge loss of
-each image's score against its own label. Adam (lr 1e-3, betas (0.9, 0.99), eps 1e-5).
-Then the SNR of the stochastic gradient w.r.t. N1's last layer at initialization, k = 1..4, and the
-synthetic "stocks" experiment (end-to-end allocation vs a supervised best-stock estimator).
+each image's score against its own label. Adam (lr 1e-3, betas (0.9, 0.99), eps 1e-5); the authors gave
+end-to-end 20,000 iterations and decomposition 2,500 (Figure 3), and drew N1's conv kernels with their own
+std (``e2e_networks.CONV_STDS``). Then the SNR of the stochastic gradient w.r.t. N1's last layer at
+initialization, k = 1..4 (ours and the authors' estimator), and the synthetic "stocks" experiment (Figure 4:
+end-to-end allocation vs the supervised best-stock estimator).
 
-This module holds the settings, the training, the plan and the claims; the networks, the SNR estimators and
-the stocks experiment live in ``e2e_networks.py``, ``e2e_snr.py`` and ``e2e_stocks.py``.
+This module holds the training, the plan and the claims; the settings, the networks, the SNR estimators and
+the stocks experiment live in ``e2e_settings.py``, ``e2e_networks.py``, ``e2e_snr.py`` and ``e2e_stocks.py``.
 """
 
 from __future__ import annotations
