@@ -55,7 +55,11 @@ def stock_model(approach: str, d: int, k: int, rng: np.random.Generator):
 def stock_feed(approach: str, x: np.ndarray, z: np.ndarray, best: np.ndarray) -> dict[str, np.ndarray]:
     if approach == "decomposition (-log p_best)":
         return {"x": x, "best": best.astype(float)}
-    return {"x": x, "v": z if approach == "end-to-end" else np.eye(z.shape[1])[best]}
+    if approach == "end-to-end":
+        return {"x": x, "v": z}
+    one_hot = np.zeros_like(z)  # e_best (np.eye(k)[best] would build a k x k matrix every step)
+    one_hot[np.arange(len(best)), best] = 1.0
+    return {"x": x, "v": one_hot}
 
 
 def train_stocks(approach: str, k: int, settings: Settings, seed: int, show_progress: bool) -> dict:
