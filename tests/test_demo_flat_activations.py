@@ -93,3 +93,27 @@ def test_step_targets_distribution():
     assert X.std() == pytest.approx(0.01, rel=0.02)
     np.testing.assert_allclose(p_star, X @ w_star[:, None] + 0.3)
     assert np.all(y <= p_star) and np.all(np.isin(y, data.step_grid(0.3)))
+
+
+def test_the_test_error_is_the_median_of_the_last_evaluations():
+    """train() evaluates after each of the last ``final_evaluations`` points, ``final_every`` apart, the last at
+    the end; approach_run reports the evaluation at their median."""
+    settings = demo.Settings(iterations=30, forward_only_iterations=30, final_evaluations=3, final_every=10,
+                             test_samples=200)
+    w_star, b_star, grid, *_ = demo.target(settings, 0)
+    approach = demo.build_approach("4. forward-only", settings, grid, b_star, np.random.default_rng(0))
+    seen = []
+    losses, _, evaluations = demo.train(approach, w_star, b_star, grid, settings, np.random.default_rng(1), False,
+                                        evaluate=lambda: seen.append(len(seen)) or len(seen))
+    assert len(losses) == 30 and evaluations == [1, 2, 3]  # after iterations 10, 20 and 30
+    run = demo.approach_run(settings, 0, "3. multiclass")
+    assert run["mse"] == np.median(run["final_mses"]) and len(run["final_mses"]) == 3
+
+
+def test_multiclass_has_the_authors_100_logits():
+    settings = demo.Settings()
+    grid = data.step_grid(0.3)
+    approach = demo.build_approach("3. multiclass", settings, grid, 0.3, np.random.default_rng(0))
+    assert approach.predict.layers[-1].shape == (None, 100) and len(grid) < 100
+    prediction = demo.predict(approach, np.zeros((4, settings.dim)), grid)
+    assert prediction.shape == (4, 1) and np.isin(prediction, grid).all()

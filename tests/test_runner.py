@@ -115,11 +115,12 @@ def test_a_killed_run_resumes_from_its_checkpoint_and_ends_as_an_uninterrupted_o
 def test_e2e_training_continues_from_a_checkpoint_to_the_same_numbers(tmp_path):
     from demos import e2e_vs_decomposition as e2e
 
-    settings = e2e.Settings(ks=(2,), batch=3, iterations=6, eval_every=2, test_tuples=10)
+    settings = e2e.Settings(ks=(2,), batch=3, decomposition_iterations=6, eval_every=2, test_tuples=10)
     test = e2e.tuple_feed(2, 10, np.random.default_rng(0), with_labels=False)
     whole = e2e.train("decomposition", 2, settings, 0, test, False)
     checkpoint = runner.Checkpoint(tmp_path / "train.checkpoint.npz", every_seconds=0)
-    e2e.train("decomposition", 2, e2e.Settings(ks=(2,), batch=3, iterations=3, eval_every=2, test_tuples=10), 0,
+    e2e.train("decomposition", 2, e2e.Settings(ks=(2,), batch=3, decomposition_iterations=3, eval_every=2,
+                                               test_tuples=10), 0,
               test, False, checkpoint)  # "interrupted" after 3 of the 6 iterations
     assert runner.load_tree(checkpoint.path)["iteration"] == 3
     resumed = e2e.train("decomposition", 2, settings, 0, test, False, checkpoint)
