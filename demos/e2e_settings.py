@@ -63,10 +63,10 @@ MEDIUM = Settings(iterations=1_000, decomposition_iterations=1_000, compare_conv
 # was still rising at the end: 0.73 against the bound 0.825). End-to-end stays at chance throughout. Evaluated
 # every 200 iterations: an evaluation of 2,000 tuples costs as much as ~40 training steps at k = 4, and the final
 # accuracy (median of the evaluations at 800, 1,000, 1,200) needs the curve learned by 1,000. Stocks: k = 1000 only
-# (the gap needs a large k), 600 iterations, counted with the classifier's log-loss, which learns k = 1000 within
-# them (the authors' -p_best needs ~2,000 there; it is drawn beside it).
+# (the gap needs a large k), 400 iterations, counted with the classifier's log-loss, which learns k = 1000 within
+# them (loss -0.94 by iteration 200; the authors' -p_best needs ~2,000 there, drawn beside it; end-to-end ~-0.2).
 QUICK = Settings(ks=(1, 4), batch=16, iterations=1_200, decomposition_iterations=1_200, eval_every=200, lr=2e-3,
                  conv_init="fan_in", test_tuples=2_000, snr_ks=(1, 4), snr_images=30_000, snr_groups=30,
                  snr_tuples_per_group=40_000, stock_ks=(1_000,), stock_snr_ks=(10, 30, 100),
-                 stock_snr_examples=50_000, stock_iterations=600, stock_eval_every=25,
+                 stock_snr_examples=50_000, stock_iterations=400, stock_eval_every=25,
                  stock_decomposition="decomposition (-log p_best)", timing_iterations=1)
