@@ -177,15 +177,20 @@ def timing_run(settings: Settings, seed: int) -> dict:
 
 
 def plan(settings: Settings) -> list[Run]:
-    # the long runs first (a training run costs ~k x its budget): the runner hands them out in this order
+    """The runs, long ones first (a training run costs ~k x its budget; the runner hands runs out in this
+    order, so short ones fill the tail). The SNR and stocks runs follow the two training runs at the largest k,
+    so that an interrupted long plan has them cached early."""
     trains = [(settings.budget(a) * k, Run(train_key(k, a, c), train_run,
                                            {"k": k, "approach": a} | ({"conv_init": c} if c else {})))
               for c in (None, *settings.compare_conv_inits) for k in settings.ks for a in APPROACHES]
-    return ([r for _, r in sorted(trains, key=lambda cost_run: -cost_run[0])]
-            + [Run("ambiguous images", ambiguity_run), Run("snr", snr_run)]
+    trains = [r for _, r in sorted(trains, key=lambda cost_run: -cost_run[0])]
+    largest = len(APPROACHES)  # the plan's own init at the largest k
+    return (trains[:largest]
             + [Run(f"stocks k={k} {a}", stocks_run, {"approach": a, "k": k})
                for k in sorted(settings.stock_ks, reverse=True) for a in STOCK_APPROACHES]
-            + [Run("stock snr", stock_snr_run), Run("paper-scale step timing", timing_run)])
+            + [Run("snr", snr_run), Run("stock snr", stock_snr_run)]
+            + trains[largest:]
+            + [Run("ambiguous images", ambiguity_run), Run("paper-scale step timing", timing_run)])
 
 
 def final_accuracy(curve) -> float:
