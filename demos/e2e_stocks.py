@@ -30,7 +30,7 @@ STOCK_EVAL_EXAMPLES = 500  # [orig] fresh examples for each point of the loss cu
 # -p_best (``--Dec``: its gradient is an unbiased estimate of the same objective's, the extended paper shows),
 # and, as an extra curve of ours, through the classifier's log-loss -log p_best
 STOCK_APPROACHES = ("end-to-end", "decomposition (-p_best)", "decomposition (-log p_best)")
-STOCK_COUNTED = ("end-to-end", "decomposition (-p_best)")  # the paper's two curves
+STOCK_AUTHORS = ("end-to-end", "decomposition (-p_best)")  # the authors' two curves (Figure 4)
 STOCK_COLORS = {"end-to-end": "red", "decomposition (-p_best)": "blue",
                 "decomposition (-log p_best)": "cornflowerblue"}
 
@@ -123,14 +123,14 @@ def plot_stocks(settings, results: dict, out: Path) -> Path:
     for ax, k in zip(axes[0], ks, strict=False):
         for approach in STOCK_APPROACHES:
             runs = [by_key[f"stocks k={k} {approach}"] for by_key in results.values()]
-            label = approach if approach in STOCK_COUNTED else f"{approach} [ours]"
+            label = approach if approach in STOCK_AUTHORS else f"{approach} [ours]"
             plot_band(ax, runs[0]["iterations"], [r["loss"] for r in runs], label=label, color=STOCK_COLORS[approach],
-                      ls="-" if approach in STOCK_COUNTED else "--")
+                      ls="-" if approach in STOCK_AUTHORS else "--")
         ax.set_title(f"k = {k}")
         ax.set_xlabel("iteration")
         ax.set_ylim(-1.05, 0.1)
     axes[0, 0].set_ylabel(f"loss -z.p on {STOCK_EVAL_EXAMPLES} fresh examples")
-    axes[0, 0].legend(fontsize=7)
+    axes[0, 0].legend(fontsize=7, loc="lower left")
     right = axes[0, -1]
     for approach in STOCK_APPROACHES:
         snrs = [[by_key["stock snr"][f"{approach}|{k}"] for k in settings.stock_snr_ks] for by_key in results.values()]
