@@ -19,3 +19,11 @@ def two_workers():
     cluster = local_cluster(2)
     yield cluster.scheduler_address
     cluster.close()
+
+
+def pytest_collection_modifyitems(items):
+    """A test that needs a demo's quick run (the ``quick_result`` fixture of tests/test_demo_*.py) is slow:
+    ``pytest -m "not slow"`` leaves out every demo run and keeps the fast subset."""
+    for item in items:
+        if "quick_result" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
