@@ -200,8 +200,7 @@ def condition_numbers(ns, rng, curves: int = 2_000) -> dict[str, list[float]]:
         f_b, _ = data.pwl_curves(n, 3, curves, rng)
         C, C_fresh = patch_covariance(f_a), patch_covariance(f_b)
         out["conv E[F'F]"].append(diagnostics.condition_number(C))
-        values, vectors = np.linalg.eigh(C)
-        inv_sqrt = vectors @ np.diag(values**-0.5) @ vectors.T
+        inv_sqrt = whitening(C)
         out["preconditioned"].append(diagnostics.condition_number(inv_sqrt @ C_fresh @ inv_sqrt))
     return out
 
