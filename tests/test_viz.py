@@ -76,3 +76,31 @@ def test_example_command_draws_the_lecture_graph(tmp_path, capsys):
     assert main(["example", "--draw", str(tmp_path / "lecture.png")]) == 0
     assert (tmp_path / "lecture.png").stat().st_size > 5_000
     assert "drawing:" in capsys.readouterr().out
+
+
+def test_bands_fill_left_to_right_and_keep_parameters_with_their_reader():
+    assert viz.bands([3, 3, 3, 3, 3], 7) == [0, 0, 1, 1, 2]
+    assert viz.bands([3, 3, 3, 3, 3], None) == [0] * 5  # no wrapping
+    assert viz.bands([10, 3], 7) == [0, 1]  # a column wider than a band gets one of its own
+    # column 1 holds parameters that column 2 reads: it moves to the next band with its reader
+    assert viz.bands([3, 3, 3, 3, 3], 7, [False, True, False, False, False]) == [0, 1, 1, 2, 2]
+
+
+def test_a_lenet_wraps_into_bands_that_fit_a_slide(tmp_path):
+    x, y = L.Input("x", shape=(None, 1, 28, 28)), L.Input("y", shape=(None,))
+    graph = cg.Graph(L.SoftmaxCrossEntropy(cg.nn.lenet(x, 10, rng=0), y))
+    one_row = viz.draw(graph, max_width=None)
+    assert one_row.get_size_inches()[0] > 20  # the single row it used to be: 3800 x 330 px
+    fig = viz.draw(graph, tmp_path / "lenet.png")
+    width, height = fig.get_size_inches()
+    assert width <= viz.MAX_WIDTH and width / height < 2.5  # 1600 px at 100 dpi, text at its 7-point size
+    ax = fig.axes[0]
+    boxes = [t for t in ax.texts if t.get_text()]
+    assert len(boxes) == len(graph.layers)
+    tops = sorted({round(t.get_position()[1], 2) for t in boxes})
+    assert tops[-1] - tops[0] > 0.5 * height  # boxes spread down the picture, not in one row
+    lay = viz.layout(graph, values=False)
+    assert len(ax.texts) == len(graph.layers) + len(lay.edges)  # a box per layer, an arrow per edge
+    assert len(ax.lines) >= 2  # edges into a later band also get a path through the gaps
+    with pytest.raises(cg.ArgumentError, match="max_width"):
+        viz.draw(graph, max_width=0)

@@ -23,6 +23,7 @@ from .errors import ArgumentError
 from .graph import Graph, Layer, fmt_shape
 
 MAX_NODES = 60  # beyond this a drawing is unreadable: draw the summary table instead
+MAX_WIDTH = 16.0  # inches: a slide 1600 px wide at 100 dpi shows the 7-point labels at their size
 
 COLORS = {"input": "#d9f2d9", "variable": "#ffe0b3", "constant": "#e6e6e6", "loss": "#ffcccc", "layer": "#dbe8fb"}
 
@@ -34,6 +35,7 @@ class Node:
     row: int            # position inside its column
     role: str           # input, variable, constant, loss or layer: the box's colour
     label: str          # the text in the box
+    fed: bool = True    # False for what no Input feeds (parameters, kernels): placed just before its reader
 
 
 @dataclass
@@ -102,19 +104,24 @@ def layout(graph: Graph, values: bool = True) -> Layout:
         label = f"[{t}] {layer.kind}\n{layer.name}\n{fmt_shape(shape)}"
         if values:
             label += f"\nout: {describe_array(layer.output)}\ndelta: {describe_array(layer.delta)}"
-        nodes.append(Node(t, column, row, _role(graph, layer), label))
+        nodes.append(Node(t, column, row, _role(graph, layer), label, fed=id(layer) in fed))
     edges = [(graph.index[id(i)], t) for t, layer in enumerate(graph.layers) for i in layer.inputs]
     return Layout(nodes, edges)
 
 
-def draw(graph: Graph, path: str | Path | None = None, values: bool = True, max_nodes: int = MAX_NODES):
+def draw(graph: Graph, path: str | Path | None = None, values: bool = True, max_nodes: int = MAX_NODES,
+         max_width: float | None = MAX_WIDTH):
     """Draw ``graph`` (see the module docstring); write it to ``path`` (``.png`` or ``.svg``) if given and
-    return the figure. A graph of more than ``max_nodes`` layers is drawn as its ``summary()`` table, with
-    a title that says so."""
+    return the figure. Columns wrap into bands, like lines of text, so that no band is wider than
+    ``max_width`` inches (``None``: one band); an edge into the next band runs down the gap between the
+    bands and enters its box from the left. A graph of more than ``max_nodes`` layers is drawn as its
+    ``summary()`` table, with a title that says so."""
     import matplotlib.pyplot as plt
 
     if path is not None and Path(path).suffix.lower() not in (".png", ".svg"):
         raise ArgumentError(f"viz.draw: path must end in .png or .svg, got {str(path)!r}")
+    if max_width is not None and not max_width > 0:
+        raise ArgumentError(f"viz.draw: max_width must be a positive number of inches or None, got {max_width!r}")
     if len(graph.layers) > max_nodes:
         text = graph.summary()
         fig = plt.figure(figsize=(9, 0.16 * (text.count("\n") + 4)))
@@ -122,32 +129,88 @@ def draw(graph: Graph, path: str | Path | None = None, values: bool = True, max_
                  va="top", fontsize=10, weight="bold")
         fig.text(0.01, 0.97, text, va="top", family="monospace", fontsize=7)
     else:
-        fig = _draw_layout(plt, layout(graph, values))
+        fig = _draw_layout(plt, layout(graph, values), max_width)
     if path is not None:
         fig.savefig(path)
     return fig
 
 
-def _draw_layout(plt, lay: Layout):
-    """Boxes in inches: each column as wide as its longest label line, rows as tall as the tallest label."""
-    char, line = 0.062, 0.13  # inches per character and per line of 7-point monospace text
-    widths = [0.4 + char * max((max(map(len, n.label.splitlines())) for n in lay.nodes if n.column == c), default=0)
+CHAR, LINE = 0.062, 0.13  # inches per character and per line of 7-point monospace text
+
+
+def bands(widths: list[float], max_width: float | None, keep_with_next: list[bool] | None = None) -> list[int]:
+    """The band (0, 1, ...) of each column: columns fill a band left to right until the next one would make
+    it wider than ``max_width`` inches (a column wider than that gets a band of its own). A column marked
+    ``keep_with_next`` (it holds parameters read by the next column) moves to the next band with it."""
+    keep = keep_with_next or [False] * len(widths)
+    band_of: list[int] = []
+    band, start, used = 0, 0, 0.0  # the current band, its first column, and its width so far
+    for c, width in enumerate(widths):
+        if max_width is not None and c > start and used + width > max_width:
+            band += 1
+            start = c - 1 if keep[c - 1] and c - 1 > start else c
+            band_of[start:c] = [band] * (c - start)
+            used = sum(widths[start:c])
+        band_of.append(band)
+        used += width
+    return band_of
+
+
+def _draw_layout(plt, lay: Layout, max_width: float | None = MAX_WIDTH):
+    """Boxes in inches: each column as wide as its longest label line, rows as tall as the tallest label;
+    columns wrapped into bands (``bands``), each band as tall as its tallest column."""
+    widths = [0.4 + CHAR * max((max(map(len, n.label.splitlines())) for n in lay.nodes if n.column == c), default=0)
               for c in range(lay.columns)]
-    left = np.concatenate([[0.0], np.cumsum(widths)[:-1]]) + 0.5 * np.array(widths) + 0.3
-    row_height = 0.35 + line * max(n.label.count("\n") + 1 for n in lay.nodes)
-    size = (sum(widths) + 0.6, row_height * lay.rows + 0.3)
-    fig, ax = plt.subplots(figsize=(max(3.0, size[0]), max(1.5, size[1])))
+    readers_column = {n.index: min((lay.nodes[t].column for s, t in lay.edges if s == n.index), default=-1)
+                      for n in lay.nodes}
+    keep = [any(not n.fed and readers_column[n.index] == c + 1 for n in lay.nodes if n.column == c)
+            for c in range(lay.columns)]
+    band_of = bands(widths, max_width - 0.6 if max_width is not None else None, keep)  # 0.6 in of margins
+    n_bands = 1 + max(band_of)
+    left, used = [], 0.0  # the centre of each column, restarting at the left margin in each band
+    for c, width in enumerate(widths):
+        used = 0.0 if c == 0 or band_of[c] != band_of[c - 1] else used
+        left.append(0.3 + used + 0.5 * width)
+        used += width
+    row_height = 0.35 + LINE * max(n.label.count("\n") + 1 for n in lay.nodes)
+    rows_in_band = [1 + max(n.row for n in lay.nodes if band_of[n.column] == b) for b in range(n_bands)]
+    gap = 0.35  # inches between bands, where edges into the next band run
+    top = np.concatenate([[0.15], 0.15 + np.cumsum([row_height * r + gap for r in rows_in_band])[:-1]])
+    width = max(0.6 + sum(w for c, w in enumerate(widths) if band_of[c] == b) for b in range(n_bands))
+    size = (max(3.0, width), max(1.5, top[-1] + row_height * rows_in_band[-1] + 0.15))
+    fig, ax = plt.subplots(figsize=size)
     ax.set_xlim(0, size[0])
     ax.set_ylim(size[1], 0)
     ax.set_position((0, 0, 1, 1))
     ax.axis("off")
-    where = {n.index: (left[n.column], 0.15 + row_height * (n.row + 0.5)) for n in lay.nodes}
-    half_width = {n.index: 0.5 * char * max(map(len, n.label.splitlines())) + 0.07 for n in lay.nodes}
+    band = {n.index: band_of[n.column] for n in lay.nodes}
+    where = {n.index: (left[n.column], top[band[n.index]] + row_height * (n.row + 0.5)) for n in lay.nodes}
+    half_width = {n.index: 0.5 * CHAR * max(map(len, n.label.splitlines())) + 0.07 for n in lay.nodes}
     for node in lay.nodes:
         ax.text(*where[node.index], node.label, ha="center", va="center", fontsize=7, family="monospace",
                 zorder=2, bbox=dict(boxstyle="round,pad=0.4", facecolor=COLORS[node.role], edgecolor="0.3"))
+    arrow = dict(arrowstyle="->", color="0.45", lw=0.8, shrinkA=0, shrinkB=0)
+    column = {n.index: n.column for n in lay.nodes}
     for source, target in lay.edges:  # from the right edge of the input's box to the left edge of the reader's
         (x0, y0), (x1, y1) = where[source], where[target]
-        ax.annotate("", xy=(x1 - half_width[target], y1), xytext=(x0 + half_width[source], y0), zorder=1,
-                    arrowprops=dict(arrowstyle="->", color="0.45", lw=0.8, shrinkA=0, shrinkB=0))
+        start, end = (x0 + half_width[source], y0), (x1 - half_width[target], y1)
+        if band[source] == band[target]:
+            ax.annotate("", xy=end, xytext=start, zorder=1, arrowprops=arrow)
+            continue
+        # Into a later band, through the empty space only: along the gutter right of the input's column, along
+        # the gap below its band, down the left margin (when a band lies between), along the gap above the
+        # target's band, down the gutter left of the target's column, and in.
+        right_gutter = left[column[source]] + 0.5 * widths[column[source]] - 0.02
+        left_gutter = left[column[target]] - 0.5 * widths[column[target]] + 0.02
+        below_source = top[band[source] + 1] - gap / 2
+        above_target = top[band[target]] - gap / 2
+        xs = [start[0], right_gutter, right_gutter]
+        ys = [start[1], start[1], below_source]
+        if band[target] > band[source] + 1:
+            xs += [0.1, 0.1]
+            ys += [below_source, above_target]
+        xs += [left_gutter, left_gutter]
+        ys += [above_target, end[1]]
+        ax.plot(xs, ys, color="0.45", lw=0.8, zorder=1)
+        ax.annotate("", xy=end, xytext=(left_gutter, end[1]), zorder=1, arrowprops=arrow)
     return fig
