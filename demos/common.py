@@ -12,6 +12,7 @@ A demo module defines ``Settings`` with ``PAPER`` and ``QUICK``, and three funct
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -173,6 +174,20 @@ def output_directory(value: str) -> Path:
     return path
 
 
+def count_at_least(minimum: int, what: str):
+    """An argparse ``type``: an integer >= ``minimum``, else a usage error (exit 2) that says so."""
+    def parse(value: str) -> int:
+        try:
+            number = int(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{what} must be a whole number, got {value!r}") from None
+        if number < minimum:
+            raise argparse.ArgumentTypeError(f"{what} must be at least {minimum}, got {number}")
+        return number
+    parse.__name__ = what  # argparse names the type in some messages
+    return parse
+
+
 def standard_parser(description: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=description)
     add_run_arguments(parser)
@@ -189,10 +204,11 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=output_directory, default=Path("results"),
                         help="where figures, report.md and the run cache (runs/) go")
     seeds = parser.add_mutually_exclusive_group()
-    seeds.add_argument("--seed", type=int, default=None, help="one seed (default 0)")
-    seeds.add_argument("--seeds", type=int, default=None, metavar="N", help="seeds 0..N-1; claims judged in each")
+    seeds.add_argument("--seed", type=count_at_least(0, "a seed"), default=None, help="one seed (default 0)")
+    seeds.add_argument("--seeds", type=count_at_least(1, "the number of seeds"), default=None, metavar="N",
+                       help="seeds 0..N-1; claims judged in each")
     where = parser.add_mutually_exclusive_group()
-    where.add_argument("--workers", type=int, default=None, metavar="N",
+    where.add_argument("--workers", type=count_at_least(1, "the number of workers"), default=None, metavar="N",
                        help="run the runs on a Dask LocalCluster of N single-threaded processes")
     where.add_argument("--scheduler", default=None, metavar="ADDRESS",
                        help="run the runs on an existing Dask cluster (e.g. tcp://127.0.0.1:8786)")
@@ -204,10 +220,6 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_options(args: argparse.Namespace) -> dict:
     """``run_demo`` keyword arguments from parsed flags (one seed, 0, unless --seed or --seeds)."""
-    if args.workers is not None and args.workers < 1:
-        raise SystemExit("--workers must be at least 1")
-    if args.seeds is not None and args.seeds < 1:
-        raise SystemExit("--seeds must be at least 1")
     seeds = list(range(args.seeds)) if args.seeds is not None else [args.seed or 0]
     return dict(scale="quick" if args.quick else (args.scale or "paper"), out=args.out, seeds=seeds,
                 fresh=args.fresh, workers=args.workers,
@@ -222,18 +234,26 @@ def scale_settings(module, scale: str):
     return getattr(module, scale.upper())
 
 
+def plan_settings(module, scale: str, overrides: Sequence[str] = ()):
+    """The demo's settings at ``scale`` with the ``--set`` assignments applied, and the changes; ValueError
+    naming the missing plan, the unknown key or the value that does not parse."""
+    from . import runner
+
+    return runner.apply_overrides(scale_settings(module, scale), overrides)
+
+
 def run_demo(module, quick: bool = False, out: Path = Path("results"), seeds: Sequence[int] = (0,),
              fresh: bool = False, workers: int | None = None, scheduler: str | None = None,
              overrides: Sequence[str] = (), show_progress: bool = True, scale: str | None = None) -> DemoResult:
     """Run a demo's plan (``demos.runner``: cached, resumable, in-process or on Dask) for every seed, judge
     each seed, merge the verdicts, draw the figures; the wall time is recorded as the report's "Ran in".
     ``scale`` ("quick", "medium", "paper") wins over ``quick``."""
-    from demos import runner
+    from . import runner
 
     start = time.perf_counter()
     name = module.__name__.rsplit(".", 1)[-1]
     scale = scale or ("quick" if quick else "paper")
-    settings, changes = runner.apply_overrides(scale_settings(module, scale), overrides)
+    settings, changes = plan_settings(module, scale, overrides)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     how = runner.Execution(out, fresh=fresh, workers=workers, scheduler=scheduler, show_progress=show_progress)
@@ -261,15 +281,37 @@ def write_report(results: list[DemoResult], out: Path) -> Path:
     return path
 
 
+def run_command(parser: argparse.ArgumentParser, args: argparse.Namespace, modules: dict) -> int:
+    """Run ``modules`` ({name: demo module}) as the parsed command line says; the exit status.
+
+    Every user error is a one-line message and exit status 2, before any work where it can be: a bad
+    ``--set`` or a plan the demo lacks (checked for every demo first), an unreachable ``--scheduler``.
+    After each demo the report is written, so a long run leaves partial results. Exit 0 iff every counted
+    claim held, else 1."""
+    from . import runner
+
+    options = run_options(args)
+    for name, module in modules.items():
+        try:
+            plan_settings(module, options["scale"], options["overrides"])
+        except ValueError as error:
+            parser.error(f"{name}: {error}")
+    results = []
+    for name, module in modules.items():
+        print(f"== {name} ({options['scale']} plan)", file=sys.stderr)
+        try:
+            results.append(run_demo(module, **options))
+        except runner.ClusterError as error:
+            parser.exit(2, f"{parser.prog}: error: {error}\n")
+        print(results[-1].markdown())
+        write_report(results, args.out)
+    path = write_report(results, args.out)
+    failed = [c.claim for r in results for c in r.counted if not c.held]
+    print(f"report: {path}; {'all claims held' if not failed else f'{len(failed)} claim(s) not held'}")
+    return 0 if not failed else 1
+
+
 def run_single(module, argv: list[str] | None) -> int:
     """``main(argv)`` of a demo script: parse, run, write its report, exit 0 iff every claim held."""
     parser = standard_parser(module.__doc__.splitlines()[0])
-    args = parser.parse_args(argv)
-    try:
-        result = run_demo(module, **run_options(args))
-    except ValueError as error:  # a bad --set: the runner says which key or value
-        parser.error(str(error))
-    path = write_report([result], args.out)
-    print(result.markdown())
-    print(f"report: {path}")
-    return 0 if result.all_held else 1
+    return run_command(parser, parser.parse_args(argv), {module.__name__.rsplit(".", 1)[-1]: module})

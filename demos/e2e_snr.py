@@ -15,13 +15,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import tinygrad_cg as cg
-from demos.common import save_figure
-from demos.e2e_networks import n1_features, n2_head
 from tinygrad_cg import data
 from tinygrad_cg import layers as L
 
+from .common import save_figure
+from .e2e_networks import n1_features, n2_head
+
 if TYPE_CHECKING:
-    from demos.e2e_settings import Settings
+    from .e2e_settings import Settings
 
 
 def image_features(n: int, seed: int, dtype, rng: np.random.Generator, conv_init: str = "orig", chunk: int = 1_000):

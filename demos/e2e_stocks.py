@@ -14,13 +14,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import tinygrad_cg as cg
-from demos.common import plot_band, progress, save_figure
-from demos.e2e_networks import ADAM
 from tinygrad_cg import data, optim
 from tinygrad_cg import layers as L
 
+from .common import plot_band, progress, save_figure
+from .e2e_networks import ADAM
+
 if TYPE_CHECKING:
-    from demos.e2e_settings import Settings
+    from .e2e_settings import Settings
 
 STOCK_INPUTS = 1_000       # d [orig]
 STOCK_BATCH = 100          # [orig]

@@ -23,14 +23,15 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from demos import runner
-from demos.common import DemoResult, plot_band, progress, run_demo, run_single, save_figure
-from demos.e2e_networks import ADAM, APPROACHES, COLORS, build_tuple_net, tuple_accuracy, tuple_feed
-from demos.e2e_settings import MEDIUM, PAPER, QUICK, Settings
-from demos.e2e_snr import plot_snr, snr_key, snr_markdown, snr_table
-from demos.e2e_stocks import STOCK_APPROACHES, iterations_to, plot_stocks, stock_snr, train_stocks
-from demos.runner import NO_CHECKPOINT, Checkpoint, Run
 from tinygrad_cg import data, optim
+
+from . import runner
+from .common import DemoResult, plot_band, progress, run_demo, run_single, save_figure
+from .e2e_networks import ADAM, APPROACHES, COLORS, build_tuple_net, tuple_accuracy, tuple_feed
+from .e2e_settings import MEDIUM, PAPER, QUICK, Settings
+from .e2e_snr import plot_snr, snr_key, snr_markdown, snr_table
+from .e2e_stocks import STOCK_APPROACHES, iterations_to, plot_stocks, stock_snr, train_stocks
+from .runner import NO_CHECKPOINT, Checkpoint, Run
 
 __all__ = ["MEDIUM", "PAPER", "QUICK", "Settings", "main", "run"]
 

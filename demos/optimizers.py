@@ -21,10 +21,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import tinygrad_cg as cg
-from demos.common import DemoResult, plot_band, run_demo, run_single, save_figure
-from demos.runner import Run
 from tinygrad_cg import layers as L
 from tinygrad_cg import optim
+
+from .common import DemoResult, plot_band, run_demo, run_single, save_figure
+from .runner import Run
 
 
 @dataclass

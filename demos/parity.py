@@ -20,11 +20,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import tinygrad_cg as cg
-from demos import runner
-from demos.common import DemoResult, plot_band, progress, run_demo, run_single, save_figure
-from demos.runner import Run, run_rng
 from tinygrad_cg import data, diagnostics, optim
 from tinygrad_cg import layers as L
+
+from . import runner
+from .common import DemoResult, plot_band, progress, run_demo, run_single, save_figure
+from .runner import Run, run_rng
 
 
 @dataclass

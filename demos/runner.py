@@ -121,7 +121,10 @@ class ResultCache:
         self.demo, self.settings, self.report = demo, settings_dict(settings), report
 
     def identity(self, run: Run, seed: int) -> dict:
-        return {"demo": self.demo, "function": f"{run.function.__module__}.{run.function.__qualname__}",
+        # The demos run as ``demos.*`` in a checkout and as ``tinygrad_cg.demos.*`` when installed: one
+        # identity for both, so a cache made either way serves the other.
+        module = run.function.__module__.removeprefix("tinygrad_cg.")
+        return {"demo": self.demo, "function": f"{module}.{run.function.__qualname__}",
                 "key": run.key, "params": json.loads(json.dumps(run.params, default=str)), "seed": seed,
                 "settings": self.settings, "version": tinygrad_cg.__version__}
 
@@ -236,7 +239,7 @@ def execute(demo: str, plan: Sequence[Run], settings: Any, seeds: Iterable[int],
             ) -> tuple[dict[int, dict[str, dict]], dict[str, int]]:
     """Every run of ``plan`` for every seed: from the cache, else computed. Returns the results as
     ``results[seed][key]`` and counts {"cached", "computed"}."""
-    from demos.common import progress_bar
+    from .common import progress_bar
 
     keys = [run.key for run in plan]
     if len(set(keys)) != len(keys):
@@ -279,6 +282,14 @@ def execute(demo: str, plan: Sequence[Run], settings: Any, seeds: Iterable[int],
     return results, counts
 
 
+CONNECT_SECONDS = 10  # how long --scheduler waits for the scheduler to answer
+
+
+class ClusterError(RuntimeError):
+    """The runs cannot go where they were sent: Dask is not installed, or no scheduler answers at the
+    address. The command line reports it in one line (exit status 2)."""
+
+
 def local_cluster(workers: int):
     """A Dask ``LocalCluster`` of ``workers`` processes on loopback, one thread each and single-threaded
     BLAS/Numba inside each: N workers use N cores. (Also for several plans in a row: pass its
@@ -313,10 +324,16 @@ def _execute_on_dask(missing, settings, cache: ResultCache, how: Execution, fini
     try:
         from dask.distributed import Client, as_completed
     except ImportError:
-        raise SystemExit("--workers/--scheduler need Dask: pip install -e '.[cluster]'") from None
+        raise ClusterError("--workers/--scheduler need Dask: pip install 'tinygrad_cg[cluster]'") from None
 
     if how.scheduler is not None:
-        client, cluster = Client(how.scheduler), None
+        try:
+            client, cluster = Client(how.scheduler, timeout=CONNECT_SECONDS), None
+        except (OSError, ValueError, TypeError) as exc:  # timed out, refused, or not an address at all
+            raise ClusterError(f"cannot reach a Dask scheduler at {how.scheduler!r} within {CONNECT_SECONDS} s "
+                               f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else 'no reply'}); "
+                               "check that `dask scheduler` runs there and that the address and port are right"
+                               ) from None
     else:
         cluster = local_cluster(how.workers)
         client = Client(cluster)

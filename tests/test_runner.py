@@ -3,6 +3,7 @@
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -166,9 +167,51 @@ def test_command_line_runs_two_seeds_and_a_bad_set_is_a_usage_error(tmp_path, ca
     assert "in 2/2 seeds" in report and "settings changed by --set: {'steps': 200}" in report
     assert len(list((tmp_path / "runs" / "optimizers").glob("*.npz"))) == 2 * len(optimizers_demo.plan(
         optimizers_demo.QUICK))
-    with pytest.raises(SystemExit):
+    with pytest.raises(SystemExit) as exit_:
         main(["optimizers", "--quick", "--set", "nonsense=1", "--out", str(tmp_path)])
-    assert "unknown setting 'nonsense'" in capsys.readouterr().err
+    assert exit_.value.code == 2 and "unknown setting 'nonsense'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flags,message", [
+    (["--seeds", "0"], "the number of seeds must be at least 1, got 0"),
+    (["--seeds", "-2"], "the number of seeds must be at least 1, got -2"),
+    (["--seeds", "two"], "the number of seeds must be a whole number, got 'two'"),
+    (["--workers", "0"], "the number of workers must be at least 1, got 0"),
+    (["--seed", "-1"], "a seed must be at least 0, got -1"),
+    (["--set", "steps"], "--set expects key=value, got 'steps'"),
+    (["--set", "steps=many"], "--set steps=many: not a valid int"),
+    (["--scale", "medium"], "optimizers has no 'medium' plan"),
+])
+def test_every_usage_error_exits_2_with_the_usage_line_before_any_work(tmp_path, capsys, flags, message):
+    from demos.__main__ import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["optimizers", *flags, "--out", str(tmp_path), "--no-progress"])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and err.startswith("usage: python -m demos") and message in err
+    assert "Traceback" not in err and not (tmp_path / "runs").exists() and not (tmp_path / "report.md").exists()
+
+
+def test_a_demo_script_exits_2_on_a_usage_error_too(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        optimizers_demo.main(["--seeds", "0"])
+    assert exit_.value.code == 2 and "at least 1" in capsys.readouterr().err
+
+
+def test_an_unreachable_scheduler_is_one_line_naming_the_address(tmp_path, capsys):
+    pytest.importorskip("dask.distributed")
+    from demos.__main__ import main
+
+    with socket.socket() as free:  # a loopback port nobody listens on
+        free.bind(("127.0.0.1", 0))
+        address = f"tcp://127.0.0.1:{free.getsockname()[1]}"
+    start = time.perf_counter()
+    with pytest.raises(SystemExit) as exit_:
+        main(["optimizers", "--quick", "--scheduler", address, "--out", str(tmp_path), "--no-progress"])
+    assert time.perf_counter() - start < 60  # it gives up after runner.CONNECT_SECONDS, not Dask's 30 s retries
+    err = capsys.readouterr().err.strip().splitlines()
+    assert exit_.value.code == 2 and "Traceback" not in "\n".join(err)
+    assert err[-1].startswith("python -m demos: error: cannot reach a Dask scheduler at") and address in err[-1]
 
 
 def test_a_local_dask_cluster_gives_the_numbers_of_the_in_process_run(tmp_path):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 
@@ -32,25 +31,21 @@ def lecture_example(draw: str | None = None) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["demos"]:  # everything after it is the demos' own command line, --help included
+        from .demos.__main__ import main as demos_main  # the repository's demos/, shipped as tinygrad_cg.demos
+
+        return demos_main(argv[1:], prog="tinygrad-cg demos")
     parser = argparse.ArgumentParser(prog="tinygrad-cg", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     example = sub.add_parser("example", help="the lecture's least-squares graph, traced step by step")
     example.add_argument("--draw", metavar="PATH", help="also draw the graph after its pass (.png or .svg)")
-    demos = sub.add_parser("demos", help="run the demos (from a checkout: same as python -m demos)")
-    demos.add_argument("rest", nargs=argparse.REMAINDER)
+    demos = sub.add_parser("demos", help="run the demos (the same flags as python -m demos in a checkout)",
+                           add_help=False)
+    demos.add_argument("rest", nargs=argparse.REMAINDER)  # for the help text; handled above
     args = parser.parse_args(argv)
-    if args.command == "example":
-        lecture_example(args.draw)
-        return 0
-    if os.path.isdir("demos") and os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())  # a console script's path does not include the working directory
-    try:
-        from demos.__main__ import main as demos_main
-    except ImportError:
-        print("the demos live in the repository's demos/ folder: run this from the checkout's root",
-              file=sys.stderr)
-        return 2
-    return demos_main(args.rest)
+    lecture_example(args.draw)
+    return 0
 
 
 if __name__ == "__main__":
