@@ -76,8 +76,9 @@ class DemoResult:
     def markdown(self) -> str:
         lines = [f"## {self.title}", "", f"Ran in {self.seconds:.1f} s.", "",
                  "| claim | paper | measured | held? |", "| --- | --- | --- | --- |"]
-        for c in self.claims:
-            lines.append(f"| {c.claim} | {c.paper} | {c.measured} | {c.verdict} |")
+        for c in self.claims:  # a "|" inside a cell (as in G^2/|H|) would split it: escaped
+            cells = [str(text).replace("|", "\\|") for text in (c.claim, c.paper, c.measured, c.verdict)]
+            lines.append("| " + " | ".join(cells) + " |")
         lines.append("")
         lines += [f"- {note}" for note in self.notes]
         for table in self.tables:

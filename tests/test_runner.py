@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -271,3 +272,11 @@ def test_local_cluster_workers_keep_glibc_thresholds_and_run_no_profiler(monkeyp
     finally:
         cluster.close()
     assert os.environ["MALLOC_TRIM_THRESHOLD_"] == "65536"  # this process's own setting is left as it was
+
+
+def test_a_pipe_inside_a_claim_stays_in_its_table_cell():
+    result = common.DemoResult("x", "X")
+    result.check("variance below the bound G^2/|H|", "Theorem 1", "ratio 0.5", True)
+    row = next(line for line in result.markdown().splitlines() if line.startswith("| variance"))
+    cells = [cell for cell in re.split(r"(?<!\\)\|", row)[1:-1]]
+    assert len(cells) == 4 and cells[0].strip() == r"variance below the bound G^2/\|H\|"

@@ -23,10 +23,14 @@ def gradcheck(
 ) -> dict[str, float]:
     """Compare ``backward`` with float64 central differences for every Variable (and named Inputs).
 
-    For each checked entry theta_j the numerical derivative is
+    For each checked entry theta_j the numerical derivative is::
+
         (L(theta + eps e_j) - L(theta - eps e_j)) / (2 eps),
-    computed with the whole graph in float64. A node's error is
+
+    computed with the whole graph in float64. A node's error is::
+
         max_j |analytic_j - numeric_j| / max(max_j |analytic_j|, max_j |numeric_j|, 1e-12),
+
     i.e. relative to that node's gradient scale, so entries that are exactly zero do not blow up.
 
     Args:
@@ -95,10 +99,12 @@ def gradcheck(
 
 def gradient_variance(gradients: Iterable[np.ndarray]) -> tuple[float, float]:
     """Var(H, F, w) = E_h || grad F_h(w) - E_h' grad F_h'(w) ||^2, estimated from one full gradient per
-    target h drawn at random from H (Theorem 1 of the paper bounds it by G^2 / |H|).
+    target h drawn at random from H (Theorem 1 of the paper bounds it by ``G^2 / |H|``).
 
-    Returns (variance, standard error): the unbiased estimate
+    Returns (variance, standard error): the unbiased estimate::
+
         (1 / (m - 1)) sum_h ||g_h - g_mean||^2
+
     and the standard error of that mean of squared distances (the estimate's own sampling noise).
     """
     G = np.array([np.asarray(g, dtype=np.float64).reshape(-1) for g in gradients])

@@ -10,15 +10,17 @@ of a few images keeps the patch matrix at a few MB (in the 32 MB L3), and the GE
 
 Why two layouts. The patch matrix is gathered by one NumPy strided copy (``np.copyto`` from an
 ``as_strided`` view), which is fast when the innermost contiguous run of the copy is long:
+
 - ``ChannelsLast``: the chunk is padded into (B, Hp, Wp, C); a patch row (i fixed) is the kw*C
   contiguous floats x[b, y+i, x:x+kw, :]. Patch matrix P (B*OH*OW, kh*kw*C); out rows = P @ W.
   Good when kw*C is long (the demo's conv2: 5*16 = 80 floats).
 - ``ChannelsFirst``: the chunk is padded into (B, C, Hp, Wp); the run is one output row of a shifted
   image, OW contiguous floats. Patch matrix P^T (C*kh*kw, B*OH*OW); out = W @ P^T.
   Good when C is small (a first layer on grey images: kw*C = 5 floats, but OW = 28).
+
 ``layout_for`` picks the one with the longer run.
 
-The input's gradient is itself a correlation: for stride s and padding p,
+The input's gradient is itself a correlation: for stride s and padding p::
 
     dx = correlate(D', K'),   D' = delta dilated by s (s-1 zeros between entries) and zero-padded by
                               k-1-p on the left (top) and enough on the right (bottom) to give size H,

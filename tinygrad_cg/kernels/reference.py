@@ -1,6 +1,7 @@
 """NumPy reference kernels: the definitions the Numba kernels are tested against.
 
 Layouts (batch-first, NCHW):
+
 - im2col: x (N, C, H, W) -> cols (N*OH*OW, C*kh*kw); row (n, oy, ox) holds the patch whose top-left
   corner is (oy*stride - padding, ox*stride - padding), columns ordered (c, i, j) so that a kernel
   K (C_out, C, kh, kw) reshaped to (C_out, C*kh*kw) and transposed multiplies it directly.

@@ -10,7 +10,7 @@ from ..graph import Layer, Shape
 
 
 def stable_sigmoid(z: np.ndarray) -> np.ndarray:
-    """sigma(z) = 1 / (1 + exp(-z)), computed through exp(-|z|) so no exp ever overflows."""
+    """sigma(z) = 1 / (1 + exp(-z)), computed through ``exp(-|z|)`` so no exp ever overflows."""
     e = np.exp(-np.abs(z))
     return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
 
@@ -26,7 +26,10 @@ class Elementwise(Layer):
 
 
 class ReLU(Elementwise):
-    """o = max(0, x).   f'(x) = 1 if x > 0 else 0 (the subgradient 0 is taken at x = 0)."""
+    r"""o = max(0, x).   f'(x) = 1 if x > 0 else 0 (the subgradient 0 is taken at x = 0).
+
+    .. math:: o = \max(0, x), \qquad \delta_x \mathrel{+}= [x > 0]\, \delta
+    """
 
     def forward(self):
         self.output = np.maximum(self.inputs[0].output, 0)
@@ -38,7 +41,10 @@ class ReLU(Elementwise):
 
 
 class Sigmoid(Elementwise):
-    """o = 1 / (1 + exp(-x)).   f'(x) = o (1 - o). Stable for inputs of any magnitude."""
+    r"""o = 1 / (1 + exp(-x)).   f'(x) = o (1 - o). Stable for inputs of any magnitude.
+
+    .. math:: o = \sigma(x) = \frac{1}{1 + e^{-x}}, \qquad \delta_x \mathrel{+}= o (1 - o)\, \delta
+    """
 
     def forward(self):
         self.output = stable_sigmoid(self.inputs[0].output)
@@ -50,7 +56,10 @@ class Sigmoid(Elementwise):
 
 
 class Tanh(Elementwise):
-    """o = tanh(x).   f'(x) = 1 - o^2."""
+    r"""o = tanh(x).   f'(x) = 1 - o^2.
+
+    .. math:: o = \tanh x, \qquad \delta_x \mathrel{+}= (1 - o^2)\, \delta
+    """
 
     def forward(self):
         self.output = np.tanh(self.inputs[0].output)
@@ -122,7 +131,12 @@ class Step(Elementwise):
 
 
 class Softmax(Layer):
-    """o_n = softmax(x_n) over the last axis: o_nj = exp(x_nj) / sum_i exp(x_ni) (a distribution per row).
+    r"""o_n = softmax(x_n) over the last axis: o_nj = exp(x_nj) / sum_i exp(x_ni) (a distribution per row).
+
+    .. math::
+
+        o_{nj} = \frac{e^{x_{nj}}}{\sum_i e^{x_{ni}}},
+        \qquad \delta_{x_n} \mathrel{+}= o_n \odot (\delta_n - \langle \delta_n, o_n \rangle)
 
     Not elementwise: each output depends on the whole row, so with the Jacobian
     d o_j / d x_i = o_j (1[i = j] - o_i) the backward pass is delta_x += o * (delta - sum_j delta_j o_j).

@@ -1,4 +1,4 @@
-"""Arithmetic layers: elementwise +, -, *, square; matrix product; sum and mean.
+"""Arithmetic layers: elementwise ``+``, ``-``, ``*``, square; matrix product; sum and mean.
 
 Binary elementwise layers take two inputs of the same shape, or one of them a 0-d scalar (as in the
 lecture's ``p = w x`` with a scalar ``w``). Anything else raises ``ShapeError``: nothing is

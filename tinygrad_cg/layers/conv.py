@@ -36,7 +36,9 @@ def conv_output_size(layer: Layer, size: int | None, kernel: int, stride: int, p
 
 
 class Im2Col(Layer):
-    """Rows of patches: cols[(n, oy, ox), (c, i, j)] = x_pad[n, c, oy*stride + i, ox*stride + j].
+    r"""Rows of patches: cols[(n, oy, ox), (c, i, j)] = x_pad[n, c, oy*stride + i, ox*stride + j].
+
+    .. math:: \mathrm{cols}[(n, o_y, o_x), (c, i, j)] = x^{\mathrm{pad}}[n, c, s o_y + i, s o_x + j]
 
     x (N, C, H, W) -> (N*OH*OW, C*kh*kw). Backward: delta_x += col2im(delta), the adjoint, which sums
     the contributions of overlapping windows. ``padding`` is zero padding, an int or (along H, along W).
@@ -119,16 +121,20 @@ class RowsToImages(Layer):
 
 
 class Conv2D(Layer):
-    """y[n, o, oy, ox] = b[o] + sum_{c, i, j} x_pad[n, c, oy*stride + i, ox*stride + j] K[o, c, i, j].
+    r"""y[n, o, oy, ox] = b[o] + sum_{c, i, j} x_pad[n, c, oy*stride + i, ox*stride + j] K[o, c, i, j].
+
+    .. math:: y[n, o, o_y, o_x] = b[o] + \sum_{c, i, j} x^{\mathrm{pad}}[n, c, s o_y + i, s o_x + j]\, K[o, c, i, j]
 
     Shapes: x (N, C, H, W), K (C_out, C, kh, kw), b (C_out,) -> y (N, C_out, OH, OW) with
     OH = (H + 2 padding - kh) // stride + 1 (the windows must tile, as for Im2Col).
 
-    Backward, with D = delta (N, C_out, OH, OW):
+    Backward, with D = delta (N, C_out, OH, OW)::
+
         delta_K[o, c, i, j] += sum_{n, oy, ox} D[n, o, oy, ox] x_pad[n, c, oy*stride + i, ox*stride + j]
         delta_b[o]          += sum_{n, oy, ox} D[n, o, oy, ox]
         delta_x             += D correlated with K flipped (rows and columns) and its channels swapped,
                                D dilated by the stride and padded by kernel - 1 - padding.
+
     The same numbers as Im2Col -> Affine(FlattenKernel(K), b) -> RowsToImages, in one layer.
     """
 

@@ -34,7 +34,12 @@ class Loss(Layer):
 
 
 class SquaredLoss(Loss):
-    """L = (1/N) sum_n ||pred_n - target_n||^2  (sum over each example's features).
+    r"""L = (1/N) sum_n ||pred_n - target_n||^2  (sum over each example's features).
+
+    .. math::
+
+        L = \frac{1}{N} \sum_n \lVert p_n - t_n \rVert^2,
+        \qquad \delta_p \mathrel{+}= \frac{2}{N} (p - t)\, \delta
 
     delta_pred += (2/N) (pred - target) delta,   delta_target -= the same.
     """
@@ -63,7 +68,12 @@ def check_signed_labels(layer: Layer, labels: Layer) -> None:
 
 
 class HingeLoss(Loss):
-    """L = (1/N) sum max(0, 1 - y s), labels y in {-1, +1}.
+    r"""L = (1/N) sum max(0, 1 - y s), labels y in {-1, +1}.
+
+    .. math::
+
+        L = \frac{1}{N} \sum_n \max(0, 1 - y_n s_n),
+        \qquad \delta_{s_n} \mathrel{+}= -\frac{y_n}{N} [y_n s_n < 1]\, \delta
 
     delta_s += -(y / N) [y s < 1] delta  (the subgradient 0 is taken at the kink y s = 1);
     delta_y += -(s / N) [y s < 1] delta.
@@ -86,7 +96,12 @@ class HingeLoss(Loss):
 
 
 class LogisticLoss(Loss):
-    """L = (1/N) sum log(1 + exp(-y s)), labels y in {-1, +1}.
+    r"""L = (1/N) sum log(1 + exp(-y s)), labels y in {-1, +1}.
+
+    .. math::
+
+        L = \frac{1}{N} \sum_n \log(1 + e^{-y_n s_n}),
+        \qquad \delta_{s_n} \mathrel{+}= -\frac{y_n}{N} \sigma(-y_n s_n)\, \delta
 
     With z = y s: dL/dz = -sigma(-z) / N, so delta_s += -(y/N) sigma(-y s) delta and
     delta_y += -(s/N) sigma(-y s) delta. ``logaddexp(0, -z)`` keeps the loss finite for any z.
@@ -109,7 +124,12 @@ class LogisticLoss(Loss):
 
 
 class SoftmaxCrossEntropy(Layer):
-    """Softmax log-loss: L = (1/N) sum_n -log p_n[label_n],  p_n = softmax(logits_n).
+    r"""Softmax log-loss: L = (1/N) sum_n -log p_n[label_n],  p_n = softmax(logits_n).
+
+    .. math::
+
+        L = -\frac{1}{N} \sum_n \log p_{n, \ell_n}, \quad p_n = \mathrm{softmax}(z_n),
+        \qquad \delta_{z} \mathrel{+}= \frac{1}{N} (p - \mathrm{onehot}(\ell))\, \delta
 
     Shapes: logits (N, C), labels (N,) holding integers 0..C-1 (fed as floats, checked integral).
     delta_logits += (p - onehot(labels)) delta / N. Labels get no delta (they are indices).

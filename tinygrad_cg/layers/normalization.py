@@ -10,7 +10,9 @@ from ..graph import Layer, Shape, dims_match, fmt_shape
 
 
 class BatchNorm(Layer):
-    """y = gamma * (x - mu) / sqrt(var + eps) + beta, per feature (N, F) or per channel (N, C, H, W).
+    r"""y = gamma * (x - mu) / sqrt(var + eps) + beta, per feature (N, F) or per channel (N, C, H, W).
+
+    .. math:: y = \gamma \frac{x - \mu}{\sqrt{\sigma^2 + \epsilon}} + \beta
 
     Training mode: mu, var are the batch's (biased) statistics, and the running estimates move as
     running <- (1 - momentum) running + momentum batch (the unbiased variance, as torch does).

@@ -35,7 +35,9 @@ class Pool2D(Layer):
 
 
 class MaxPool2D(Pool2D):
-    """o[n,c,y,x] = max over the window at (y*stride, x*stride).
+    r"""o[n,c,y,x] = max over the window at (y*stride, x*stride).
+
+    .. math:: o[n, c, y, x] = \max_{0 \le i, j < k} x[n, c, s y + i, s x + j]
 
     Backward: each window's delta goes to the entry that won the max (the first one on ties).
     """
@@ -50,7 +52,10 @@ class MaxPool2D(Pool2D):
 
 
 class AvgPool2D(Pool2D):
-    """o[n,c,y,x] = mean over the window.   Backward: each entry of a window gets delta / k^2."""
+    r"""o[n,c,y,x] = mean over the window.   Backward: each entry of a window gets delta / k^2.
+
+    .. math:: o[n, c, y, x] = \frac{1}{k^2} \sum_{0 \le i, j < k} x[n, c, s y + i, s x + j]
+    """
 
     def forward(self):
         self.output = kernels.avgpool_forward(self.inputs[0].output, self.k, self.stride)

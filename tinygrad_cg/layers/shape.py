@@ -15,7 +15,7 @@ from ..graph import Layer, Shape, dims_match, fmt_shape
 
 
 class Reshape(Layer):
-    """o = x reshaped to (N, *shape), the batch axis kept.   delta_x += delta reshaped back."""
+    """o = x reshaped to ``(N, *shape)``, the batch axis kept.   delta_x += delta reshaped back."""
 
     def __init__(self, x: Layer, shape: Sequence[int], name: str | None = None):
         owner = checks.owner_name("Reshape", name)

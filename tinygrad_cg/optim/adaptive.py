@@ -12,7 +12,9 @@ from .base import Optimizer, Schedule
 
 
 class Adagrad(Optimizer):
-    """Duchi et al. (2011):  G <- G + g^2,   w <- w - alpha g / (sqrt(G) + eps).
+    r"""Duchi et al. (2011):  G <- G + g^2,   w <- w - alpha g / (sqrt(G) + eps).
+
+    .. math:: G \leftarrow G + g^2, \qquad w \leftarrow w - \frac{\alpha\, g}{\sqrt{G} + \epsilon}
 
     The slide writes sqrt(G + eps); torch (and this class) adds eps outside the root.
     """
@@ -29,7 +31,10 @@ class Adagrad(Optimizer):
 
 
 class RMSprop(Optimizer):
-    """Hinton (2012):  v <- rho v + (1 - rho) g^2,   w <- w - alpha g / (sqrt(v) + eps),  rho = alpha arg."""
+    r"""Hinton (2012):  v <- rho v + (1 - rho) g^2,   w <- w - alpha g / (sqrt(v) + eps),  rho = alpha arg.
+
+    .. math:: v \leftarrow \rho v + (1 - \rho)\, g^2, \qquad w \leftarrow w - \frac{\alpha\, g}{\sqrt{v} + \epsilon}
+    """
 
     def __init__(self, params: Iterable[Variable], lr: float = 0.01, alpha: float = 0.99, eps: float = 1e-8,
                  weight_decay: float = 0.0, schedule: Schedule | None = None):
@@ -45,10 +50,15 @@ class RMSprop(Optimizer):
 
 
 class Adam(Optimizer):
-    """Kingma & Ba (2015):
+    r"""Kingma & Ba (2015):
 
         m <- b1 m + (1 - b1) g,   v <- b2 v + (1 - b2) g^2,
         w <- w - alpha m_hat / (sqrt(v_hat) + eps),   m_hat = m / (1 - b1^t),  v_hat = v / (1 - b2^t).
+
+    .. math::
+
+        m \leftarrow \beta_1 m + (1 - \beta_1)\, g, \qquad v \leftarrow \beta_2 v + (1 - \beta_2)\, g^2,
+        \qquad w \leftarrow w - \alpha\, \frac{m / (1 - \beta_1^t)}{\sqrt{v / (1 - \beta_2^t)} + \epsilon}
 
     Evaluated in torch's order (sqrt(v) / sqrt(1 - b2^t) + eps), so trajectories match torch.optim.Adam.
     The paper's experiments use betas (0.9, 0.99) and eps 1e-5.
@@ -77,7 +87,15 @@ class Adam(Optimizer):
 
 
 class Adadelta(Optimizer):
-    """Zeiler (2012), as torch.optim.Adadelta:
+    r"""Zeiler (2012), as torch.optim.Adadelta:
+
+    .. math::
+
+        v \leftarrow \rho v + (1 - \rho)\, g^2, \qquad
+        \Delta = \frac{\sqrt{u + \epsilon}}{\sqrt{v + \epsilon}}\, g, \qquad
+        u \leftarrow \rho u + (1 - \rho)\, \Delta^2, \qquad w \leftarrow w - \alpha \Delta
+
+    In plain text:
 
         v <- rho v + (1 - rho) g^2,
         dx = sqrt(u + eps) / sqrt(v + eps) * g,

@@ -1,4 +1,4 @@
-"""Run several optimizers on one problem from the same starting point, and compare their losses.
+"""Run several optimizers on one problem from the same starting point, and compare their losses::
 
     def problem(rng):                     # builds the graph; the same rng gives the same initial point
         x, y = L.Input("x", shape=(None, 2)), L.Input("y", shape=(None, 1))
@@ -8,6 +8,8 @@
     result = optim.compare(problem, {"SGD": lambda p: optim.SGD(p, lr=0.1),
                                      "Adam": lambda p: optim.Adam(p, lr=0.01)}, steps=500)
     result.plot("losses.png")
+
+``Comparison`` holds the losses per optimizer (and the trajectories of two-parameter problems).
 """
 
 from __future__ import annotations

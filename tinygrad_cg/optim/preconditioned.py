@@ -12,7 +12,9 @@ from .base import Optimizer, Schedule
 
 
 class PreconditionedSGD(Optimizer):
-    """w <- w - alpha P g, with P a fixed positive-definite matrix acting on the flattened gradient.
+    r"""w <- w - alpha P g, with P a fixed positive-definite matrix acting on the flattened gradient:
+
+    .. math:: w \leftarrow w - \alpha\, P g
 
     With P = C^-1 this is plain SGD in the reparametrised variable v = C^(1/2) w (the piecewise-linear
     demo's fourth try: train on F C^(-1/2), map the answer back with C^(-1/2)): the Hessian C of a

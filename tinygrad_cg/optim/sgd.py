@@ -11,16 +11,20 @@ from .base import Optimizer, Schedule
 
 
 class SGD(Optimizer):
-    """w <- w - alpha_t g."""
+    r"""Stochastic gradient descent, w <- w - alpha_t g:
+
+    .. math:: w \leftarrow w - \alpha_t\, g
+    """
 
     def update(self, param, grad, state, lr):
         param -= lr * grad
 
 
 class Momentum(Optimizer):
-    """Heavy-ball momentum, as torch's SGD(momentum=mu):
+    r"""Heavy-ball momentum, as torch's SGD(momentum=mu): b <- mu b + g (b = g on the first step),
+    w <- w - alpha b:
 
-        b <- mu b + g   (b = g on the first step),     w <- w - alpha b.
+    .. math:: b \leftarrow \mu b + g, \qquad w \leftarrow w - \alpha\, b
 
     The slide writes v <- mu v - alpha g, w <- w + v; with a constant alpha it is the same
     trajectory (v = -alpha b); with a schedule torch's form scales the whole buffer by alpha_t.
@@ -44,9 +48,10 @@ class Momentum(Optimizer):
 
 
 class Nesterov(Momentum):
-    """Nesterov momentum, as torch's SGD(momentum=mu, nesterov=True):
+    r"""Nesterov momentum, as torch's SGD(momentum=mu, nesterov=True): b <- mu b + g,
+    w <- w - alpha (g + mu b):
 
-        b <- mu b + g,     w <- w - alpha (g + mu b).
+    .. math:: b \leftarrow \mu b + g, \qquad w \leftarrow w - \alpha\, (g + \mu b)
 
     This is the slide's "gradient at the look-ahead point w + mu v" rewritten in the variable
     w' = w + mu v, so only the gradient at the current parameters is needed (Sutskever et al. 2013).
