@@ -95,3 +95,56 @@ def test_gradient_snr_standard_error_matches_the_spread_over_repeats(mean):
     # the 2-s.e. upper bound covers the truth in about 97% of repeats
     truth = mean @ mean / 5
     assert np.mean([e.upper() >= truth for e in estimates]) > 0.93
+
+
+def deep_mlp(depth: int, std: float, activation=L.Tanh, width: int = 32, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    x, y = L.Input("x", shape=(None, width)), L.Input("y", shape=(None, 1))
+    h = x
+    for _ in range(depth):
+        h = activation(cg.nn.affine(h, width, rng=rng, init=lambda shape, rng: rng.normal(0, std, size=shape)))
+    graph = cg.Graph(L.SquaredLoss(cg.nn.affine(h, 1, rng=rng), y), dtype=np.float64)
+    feed = {"x": rng.normal(size=(64, width)), "y": rng.normal(size=(64, 1))}
+    graph.forward(feed)
+    graph.backward()
+    return graph
+
+
+def test_layer_norms_report_each_layers_output_delta_and_weight_gradient():
+    graph = deep_mlp(3, 0.3)
+    rows = cg.diagnostics.layer_norms(graph, kinds=("Affine",))
+    affines = [layer for layer in graph.layers if layer.kind == "Affine"]
+    assert [r.index for r in rows] == [graph.layers.index(a) for a in affines] and len(rows) == 4
+    for row, layer in zip(rows, affines, strict=True):
+        W = layer.inputs[1]
+        assert row.output_std == pytest.approx(np.std(layer.output))
+        assert row.delta_norm == pytest.approx(np.linalg.norm(layer.delta))
+        assert row.weight_grad_norm == pytest.approx(np.linalg.norm(W.delta))  # the bias is left out
+    every = cg.diagnostics.layer_norms(graph)
+    assert {r.kind for r in every} == {"Affine", "Tanh", "SquaredLoss"}  # no sources
+    assert np.isnan(next(r for r in every if r.kind == "Tanh").weight_grad_norm)
+
+
+def test_layer_norms_show_vanishing_and_exploding_gradients_with_depth():
+    def first_to_last(rows, quantity):  # the first hidden layer's value over the last hidden layer's
+        return getattr(rows[0], quantity) / getattr(rows[-2], quantity)
+
+    def affines(depth, std, activation):
+        return cg.diagnostics.layer_norms(deep_mlp(depth, std, activation), kinds=("Affine",))
+
+    assert first_to_last(affines(20, 0.05, L.Tanh), "delta_norm") < 1e-6  # a small init: delta vanishes
+    assert first_to_last(affines(20, 0.05, L.Sigmoid), "weight_grad_norm") < 1e-6  # and so does dL/dW
+    assert first_to_last(affines(20, 0.5, L.ReLU), "delta_norm") > 1e3  # a large one: it explodes
+    # Xavier for tanh (std 1/sqrt(fan_in)) and He for ReLU (sqrt(2/fan_in)) keep the layers within a small factor
+    assert 0.1 < first_to_last(affines(20, 1 / np.sqrt(32), L.Tanh), "weight_grad_norm") < 10
+    assert 0.1 < first_to_last(affines(20, np.sqrt(2 / 32), L.ReLU), "weight_grad_norm") < 10
+
+
+def test_layer_norms_need_a_forward_pass_and_plot_on_a_log_scale():
+    x = L.Input("x", shape=(None, 2))
+    graph = cg.Graph(L.Sum(cg.nn.affine(x, 1, rng=0)))
+    with pytest.raises(cg.GraphError, match="run graph.forward"):
+        cg.diagnostics.layer_norms(graph)
+    ax = cg.diagnostics.plot_layer_norms(cg.diagnostics.layer_norms(deep_mlp(4, 0.3), kinds=("Affine",)),
+                                         label="tanh")
+    assert ax.get_yscale() == "log" and len(ax.lines) == 3 and ax.lines[0].get_label() == "tanh: output_std"

@@ -47,3 +47,24 @@ def test_one_hidden_layer_net_trained_by_hand_written_sgd_separates_a_toy_proble
     graph.forward({"x": X, "y": y})
     accuracy = np.mean(np.sign(score.output) == y)
     assert accuracy == 1.0
+
+
+def test_residual_adds_the_block_to_its_input_and_passes_gradcheck():
+    x = L.Input("x", shape=(None, 4))
+    rng = np.random.default_rng(0)
+    out = cg.nn.residual(x, lambda h: cg.nn.affine(L.Tanh(h), 4, rng=rng), name="res")
+    graph = cg.Graph(L.Sum(L.Square(out)), dtype=np.float64)
+    assert isinstance(out, L.Add) and "Add" in graph.summary() and "res" in graph.summary()
+    feed = {"x": rng.normal(size=(3, 4))}
+    graph.forward(feed)
+    branch = out.inputs[1].output
+    np.testing.assert_allclose(out.output, feed["x"] + branch)
+    cg.diagnostics.gradcheck(graph, feed, inputs=["x"])
+
+
+def test_residual_names_both_shapes_when_the_block_changes_the_shape():
+    x = L.Input("x", shape=(None, 4))
+    with pytest.raises(cg.ShapeError, match=r"nn.residual: the block maps .*\(N, 4\).*\(N, 3\)"):
+        cg.nn.residual(x, lambda h: cg.nn.affine(h, 3, rng=0))
+    with pytest.raises(cg.ArgumentError, match="block must return a layer"):
+        cg.nn.residual(x, lambda h: 3.0)

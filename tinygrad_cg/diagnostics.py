@@ -1,14 +1,15 @@
-"""Diagnostics: numerical gradient checks, and (in later issues) the paper's measured quantities."""
+"""Diagnostics: numerical gradient checks, the paper's measured quantities (gradient variance, SNR,
+condition numbers), and per-layer signal and gradient norms (``layer_norms``)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from .errors import GradientCheckError
-from .graph import Graph
+from .errors import GradientCheckError, GraphError
+from .graph import Graph, Source
 
 
 def gradcheck(
@@ -190,3 +191,63 @@ def gradient_snr(gradients: Iterable[np.ndarray], batch_size: int = 1) -> SNREst
     if noise <= 0:
         return SNREstimate(float("inf"), signal, noise, 0.0)
     return SNREstimate(signal / noise, signal, noise, signal_se / noise)
+
+
+class LayerNorms(NamedTuple):
+    """One layer's signal and gradient sizes after a forward and a backward pass (``layer_norms``)."""
+
+    index: int               # the layer's number in the graph (topological order)
+    name: str
+    kind: str
+    output_std: float        # std of the layer's output over all its entries (batch included)
+    delta_norm: float        # ||delta||_F, the gradient of the loss w.r.t. the output (nan: backward missed it)
+    weight_grad_norm: float  # ||dL/dW||_F over the weight Variables (>= 2-D) it reads (nan: it reads none)
+
+
+def layer_norms(graph: Graph, kinds: Iterable[str] | None = None) -> list[LayerNorms]:
+    """The std of each layer's output and the norms of its delta and its weights' gradient, in layer order:
+    the picture of the lectures' depth argument (a signal that shrinks or grows by a factor per layer
+    vanishes or explodes geometrically with depth, forward and backward). Call after ``forward`` and
+    ``backward``. Sources (Inputs, Variables, Constants) are left out; ``kinds`` keeps only layers of
+    those kinds (e.g. ``("Affine",)``: one row per weight layer, the first layer first).
+
+    The weight gradient is that of the Variables of two or more axes the layer reads directly (an
+    Affine's W, a conv's kernel), not of biases or BatchNorm's gamma and beta."""
+    from .layers.sources import Variable
+
+    wanted = None if kinds is None else set(kinds)
+    rows = []
+    for index, layer in enumerate(graph.layers):
+        if isinstance(layer, Source) or (wanted is not None and layer.kind not in wanted):
+            continue
+        if layer.output is None:
+            raise GraphError(f"layer_norms: {layer.describe()} has no output yet; run graph.forward(feed) "
+                             "and graph.backward() first")
+        weights = [v.delta for v in layer.inputs if isinstance(v, Variable) and np.ndim(v.output) >= 2]
+        weight_norm = (float(np.sqrt(sum(np.sum(np.square(d, dtype=np.float64)) for d in weights)))
+                       if weights and all(d is not None for d in weights) else float("nan"))
+        rows.append(LayerNorms(index, layer.name, layer.kind, float(np.std(layer.output, dtype=np.float64)),
+                               float(np.linalg.norm(np.ravel(layer.delta))) if layer.delta is not None
+                               else float("nan"), weight_norm))
+    return rows
+
+
+def plot_layer_norms(rows: Sequence[LayerNorms], ax=None, label: str | None = None,
+                     quantities: Sequence[str] = ("output_std", "delta_norm", "weight_grad_norm"), **style):
+    """Plot ``layer_norms`` rows against their position (1 = the first row's layer) on a log scale, one
+    line per quantity (label prefixed by ``label``); returns the axes. Quantities that are nan for every
+    row are skipped."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 4))
+    position = np.arange(1, len(rows) + 1)
+    for quantity in quantities:
+        values = np.array([getattr(row, quantity) for row in rows], dtype=float)
+        if np.all(np.isnan(values)):
+            continue
+        ax.plot(position, values, marker="o", ms=3, label=f"{label}: {quantity}" if label else quantity, **style)
+    ax.set_yscale("log")
+    ax.set_xlabel("layer (first to last)")
+    ax.legend(fontsize=7)
+    return ax

@@ -13,8 +13,8 @@ import numpy as np
 from . import checks
 from . import init as initializers
 from . import layers as L
-from .errors import GraphError
-from .graph import Layer
+from .errors import GraphError, ShapeError
+from .graph import Layer, fmt_shape, shapes_match
 
 Initializer = Callable[..., np.ndarray]
 
@@ -153,6 +153,27 @@ def batch_norm(x: Layer, momentum: float = 0.1, eps: float = 1e-5, name: str | N
     gamma.name_after(layer, "gamma")
     beta.name_after(layer, "beta")
     return layer
+
+
+def residual(x: Layer, block: Callable[[Layer], Layer], name: str | None = None) -> L.Add:
+    r"""A residual connection (He et al. 2016): the block's output added to its input, o = x + F(x).
+
+    .. math:: o = x + F(x), \qquad \delta_x \mathrel{+}= \delta + J_F(x)^\top \delta
+
+    The identity path hands delta back unchanged, so however small the block's Jacobian makes its own
+    share, the signal reaching the layers below is never smaller than the one arriving here: that is why a
+    deep stack of residual blocks keeps its gradients where a plain stack of the same blocks loses them.
+    ``block`` builds the branch from ``x`` (e.g. ``lambda h: cg.nn.affine(L.ReLU(h), 64, rng=rng)``); it
+    must keep x's shape. The connection is an ordinary ``Add`` layer: ``summary()`` and the drawing show it.
+    """
+    branch = block(x)
+    if not isinstance(branch, Layer):
+        raise checks.ArgumentError(f"nn.residual: block must return a layer, got {type(branch).__name__}")
+    if not shapes_match(x.shape, branch.shape):
+        raise ShapeError(f"nn.residual: the block maps {x.describe()} of shape {fmt_shape(x.shape)} to "
+                         f"{branch.describe()} of shape {fmt_shape(branch.shape)}; a residual connection adds "
+                         "the two, so the block must keep the shape (or project x to the block's shape first)")
+    return L.Add(x, branch, name=name)
 
 
 def lenet(x: Layer, n_out: int, *, rng: initializers.Rng = None, fused: bool = False) -> Layer:
