@@ -12,6 +12,7 @@ A demo module defines ``Settings`` with ``PAPER`` and ``QUICK``, and three funct
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 import time
 from collections.abc import Iterable, Sequence
@@ -314,5 +315,10 @@ def run_command(parser: argparse.ArgumentParser, args: argparse.Namespace, modul
 
 def run_single(module, argv: list[str] | None) -> int:
     """``main(argv)`` of a demo script: parse, run, write its report, exit 0 iff every claim held."""
+    if module.__name__ == "__main__" and module.__spec__ is not None:
+        # ``python -m demos.parity`` runs the file as __main__: use it under its own name, so that the cache
+        # folder and the run identities are the same as ``python -m demos parity``'s, and Dask workers can
+        # import the run functions
+        module = importlib.import_module(module.__spec__.name)
     parser = standard_parser(module.__doc__.splitlines()[0])
     return run_command(parser, parser.parse_args(argv), {module.__name__.rsplit(".", 1)[-1]: module})

@@ -280,3 +280,11 @@ def test_a_pipe_inside_a_claim_stays_in_its_table_cell():
     row = next(line for line in result.markdown().splitlines() if line.startswith("| variance"))
     cells = [cell for cell in re.split(r"(?<!\\)\|", row)[1:-1]]
     assert len(cells) == 4 and cells[0].strip() == r"variance below the bound G^2/\|H\|"
+
+
+def test_a_demo_run_as_a_module_caches_under_its_own_name(tmp_path):
+    command = [sys.executable, "-m", "demos.optimizers", "--quick", "--out", str(tmp_path), "--no-progress"]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert [p.name for p in (tmp_path / "runs").iterdir()] == ["optimizers"]  # not "__main__"
+    assert "== optimizers (quick plan)" in done.stderr
