@@ -10,7 +10,7 @@ from types import ModuleType
 
 from .common import add_run_arguments, run_command
 
-DEMOS = ("parity", "optimizers", "flat_activations", "pwl_conditioning", "e2e_vs_decomposition")
+DEMOS = ("parity", "optimizers", "flat_activations", "pwl_conditioning", "e2e_vs_decomposition", "depth")
 
 
 def available() -> list[str]:

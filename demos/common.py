@@ -88,11 +88,12 @@ class DemoResult:
         return "\n".join(lines) + "\n"
 
 
-def save_figure(fig, path: Path, dpi: int = 90) -> Path:
-    """Lay out, write as PNG, close (so long runs do not pile up open figures); return the path."""
+def save_figure(fig, path: Path, dpi: int = 90, rect: tuple[float, float, float, float] | None = None) -> Path:
+    """Lay out (the axes inside ``rect`` of the figure, e.g. leaving room for a figure legend), write as
+    PNG, close (so long runs do not pile up open figures); return the path."""
     import matplotlib.pyplot as plt
 
-    fig.tight_layout()
+    fig.tight_layout(rect=rect)
     fig.savefig(path, dpi=dpi)
     plt.close(fig)
     return path

@@ -131,7 +131,6 @@ def plot_stocks(settings, results: dict, out: Path) -> Path:
         ax.set_xlabel("iteration")
         ax.set_ylim(-1.05, 0.1)
     axes[0, 0].set_ylabel(f"loss -z.p on {STOCK_EVAL_EXAMPLES} fresh examples")
-    axes[0, 0].legend(fontsize=7, loc="lower left")
     right = axes[0, -1]
     for approach in STOCK_APPROACHES:
         snrs = [[by_key["stock snr"][f"{approach}|{k}"] for k in settings.stock_snr_ks] for by_key in results.values()]
@@ -141,5 +140,7 @@ def plot_stocks(settings, results: dict, out: Path) -> Path:
     right.set_xlabel("k (stocks)")
     right.set_ylabel("SNR at init")
     right.set_title(f"d = {STOCK_INPUTS}, Adam lr {STOCK_LR}")
-    right.legend(fontsize=7)
-    return save_figure(fig, out / "e2e_vs_decomposition_stocks.png")
+    # one legend for all panels (the SNR panel's curves are the same approaches, same colours), below them
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=8, frameon=False)
+    return save_figure(fig, out / "e2e_vs_decomposition_stocks.png", rect=(0, 0.07, 1, 1))

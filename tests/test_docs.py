@@ -31,10 +31,11 @@ def site(demo_runs) -> Path:
 @pytest.mark.slow
 def test_the_site_has_every_page_the_readme_promises(site):
     for page in ["index", "getting-started", "tutorials/01_backprop_by_hand", "tutorials/02_write_your_own_layer",
-                 "tutorials/03_failures_in_miniature", "gallery/index", "results/README", "api/layers", "api/optim",
+                 "tutorials/03_failures_in_miniature", "tutorials/04_depth",
+                 "gallery/index", "results/README", "api/layers", "api/optim",
                  "errors", "benchmarks"]:
         assert (site / f"{page}.html").exists(), page
-    for demo in ["parity", "optimizers", "flat_activations", "pwl_conditioning", "e2e_vs_decomposition"]:
+    for demo in ["parity", "optimizers", "flat_activations", "pwl_conditioning", "e2e_vs_decomposition", "depth"]:
         html = (site / "gallery" / f"{demo}.html").read_text()
         assert "<table" in html and ".png" in html and "held" in html, demo  # claims table and figures
     adam = (site / "api" / "optim.html").read_text()

@@ -55,10 +55,10 @@ def build_gallery(app: Sphinx) -> None:
     entries = "\n".join(names)
     write_if_changed(gallery / "index.md", f"""# Demo gallery
 
-One page per demo: each failure family of the paper, and the optimizer comparison. Every page is the demo's
-quick plan run while this site was built (seed 0): its claims table is the report's, each claim checked
-against a value measured in that run, with the figures it drew. The same claims hold on seeds 0..4 in the test
-suite (`tests/test_claims_on_seeds.py`).
+One page per demo: each failure family of the paper, the optimizer comparison, and depth (from the lectures).
+Every page is the demo's quick plan run while this site was built (seed 0): its claims table is the report's,
+each claim checked against a value measured in that run, with the figures it drew. The same claims hold on
+seeds 0..4 in the test suite (`tests/test_claims_on_seeds.py`).
 
 ```{{toctree}}
 :maxdepth: 1
