@@ -15,6 +15,7 @@ import argparse
 import importlib
 import sys
 import time
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -128,15 +129,19 @@ def progress_bar(total: int, desc: str, enabled: bool = True, initial: int = 0):
 
 def plot_band(ax, x, curves: Sequence[np.ndarray], label: str | None = None, **style):
     """One curve per seed: the curve itself for one seed; the median with a min-max band for several
-    (cut to the shortest curve when runs stopped at different lengths)."""
+    (cut to the shortest curve when runs stopped at different lengths; NaN entries left out)."""
     curves = [np.asarray(c, dtype=float) for c in curves]
     n = min(len(c) for c in curves)
     stack, x = np.stack([c[:n] for c in curves]), np.asarray(x)[:n]
     if len(curves) == 1:
         return ax.plot(x, stack[0], label=label, **style)
-    lines = ax.plot(x, np.median(stack, axis=0), label=f"{label} (median of {len(curves)} seeds)" if label else None,
-                    **style)
-    ax.fill_between(x, stack.min(axis=0), stack.max(axis=0), color=lines[0].get_color(), alpha=0.2, lw=0)
+    # NaN (a run that diverged, from there on) is left out: the median and band of the seeds still running,
+    # and nothing where none is
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns
+        middle, low, high = np.nanmedian(stack, axis=0), np.nanmin(stack, axis=0), np.nanmax(stack, axis=0)
+    lines = ax.plot(x, middle, label=f"{label} (median of {len(curves)} seeds)" if label else None, **style)
+    ax.fill_between(x, low, high, color=lines[0].get_color(), alpha=0.2, lw=0)
     return lines
 
 

@@ -332,14 +332,20 @@ def figures(settings: Settings, results: dict, out: Path) -> list[Path]:
     for column, depth in enumerate(sorted(settings.train_depths)):
         for kind in settings.train_kinds:
             runs = [results[s][f"train {kind} depth={depth}"] for s in seeds]
-            for row, key in enumerate(("loss", "accuracy")):
-                plot_band(axes[row, column], runs[0]["steps"], [r[key] for r in runs], label=kind, color=COLORS[kind])
+            for row, key in enumerate(("loss", "accuracy")):  # nothing from where a run diverged
+                curves = [np.where(np.isfinite(r["loss"]), r[key], np.nan) for r in runs]
+                plot_band(axes[row, column], runs[0]["steps"], curves, label=kind, color=COLORS[kind])
         axes[0, column].set_title(f"depth {depth}", fontsize=10)
         axes[0, column].set_yscale("log")
         axes[1, column].set_xlabel("SGD step")
     axes[0, 0].set_ylabel("training loss (whole training set)")
     axes[1, 0].set_ylabel("training accuracy")
     axes[0, 0].legend(fontsize=8)
+    diverged = sorted(f"{key[6:]} (seed {s})" for s in seeds for key, r in results[s].items()
+                      if key.startswith("train") and diverged_at(r) is not None)
+    if diverged:
+        fig.suptitle("diverged (curve stops there, the band shows the other seeds): " + ", ".join(diverged),
+                     fontsize=9)
     training = save_figure(fig, out / "depth_training.png")
     return [per_layer, ratio_path, training]
 
