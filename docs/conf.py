@@ -12,6 +12,7 @@ Build: ``pip install -e ".[docs,numba]"`` then ``sphinx-build -W docs docs/_buil
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -21,6 +22,11 @@ sys.path.insert(0, str(ROOT))  # the demos package of this checkout
 sys.path.insert(0, str(DOCS / "_ext"))
 
 import tinygrad_cg  # noqa: E402
+
+# The tutorials' kernels inherit this process's environment: with MPLBACKEND=Agg (as CI and the tests set it) their
+# figures would be drawn off-screen and never reach the page. Without it, ipykernel shows them inline. (The demo
+# gallery is unaffected: the demos select Agg themselves.)
+os.environ.pop("MPLBACKEND", None)
 
 project = "tinygrad_cg"
 author = "the tinygrad_cg developers"

@@ -21,7 +21,7 @@ SCREENSHOTS = ROOT / "docs" / "_build" / "screenshots"  # looked at by a person:
 def site(demo_runs) -> Path:
     pytest.importorskip("sphinx")
     pytest.importorskip("myst_nb")
-    env = {**os.environ, "TINYGRAD_CG_DOCS_RUNS": str(demo_runs), "MPLBACKEND": "Agg"}
+    env = {**os.environ, "TINYGRAD_CG_DOCS_RUNS": str(demo_runs), "MPLBACKEND": "Agg"}  # conf.py unsets it
     built = subprocess.run([sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "docs", "docs/_build/html"],
                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=1200)
     assert built.returncode == 0, built.stderr[-4000:]
