@@ -135,8 +135,9 @@ class Softmax(Layer):
 
     .. math::
 
-        o_{nj} = \frac{e^{x_{nj}}}{\sum_i e^{x_{ni}}},
-        \qquad \delta_{x_n} \mathrel{+}= o_n \odot (\delta_n - \langle \delta_n, o_n \rangle)
+        o_{nj} = \frac{e^{x_{nj}}}{\sum_i e^{x_{ni}}}
+
+        \delta_{x_n} \mathrel{+}= o_n \odot (\delta_n - \langle \delta_n, o_n \rangle)
 
     Not elementwise: each output depends on the whole row, so with the Jacobian
     d o_j / d x_i = o_j (1[i = j] - o_i) the backward pass is delta_x += o * (delta - sum_j delta_j o_j).

@@ -11,9 +11,11 @@ class Affine(Layer):
 
     .. math::
 
-        O = X W + \mathbf{1} b^\top,
-        \qquad \delta_X \mathrel{+}= D W^\top, \quad \delta_W \mathrel{+}= X^\top D,
-        \quad \delta_b \mathrel{+}= \textstyle\sum_n D_{n\cdot}
+        O = X W + \mathbf{1} b^\top
+
+        \delta_X \mathrel{+}= D W^\top, \quad \delta_W \mathrel{+}= X^\top D
+
+        \delta_b \mathrel{+}= \textstyle\sum_n D_{n\cdot}
 
     Shapes: X (N, n_in), W (n_in, n_out), b (n_out,) -> O (N, n_out). (The lecture writes the
     transpose, O = W X + b 1^T with examples in columns.)

@@ -38,8 +38,9 @@ class SquaredLoss(Loss):
 
     .. math::
 
-        L = \frac{1}{N} \sum_n \lVert p_n - t_n \rVert^2,
-        \qquad \delta_p \mathrel{+}= \frac{2}{N} (p - t)\, \delta
+        L = \frac{1}{N} \sum_n \lVert p_n - t_n \rVert^2
+
+        \delta_p \mathrel{+}= \frac{2}{N} (p - t)\, \delta
 
     delta_pred += (2/N) (pred - target) delta,   delta_target -= the same.
     """
@@ -72,8 +73,9 @@ class HingeLoss(Loss):
 
     .. math::
 
-        L = \frac{1}{N} \sum_n \max(0, 1 - y_n s_n),
-        \qquad \delta_{s_n} \mathrel{+}= -\frac{y_n}{N} [y_n s_n < 1]\, \delta
+        L = \frac{1}{N} \sum_n \max(0, 1 - y_n s_n)
+
+        \delta_{s_n} \mathrel{+}= -\frac{y_n}{N} [y_n s_n < 1]\, \delta
 
     delta_s += -(y / N) [y s < 1] delta  (the subgradient 0 is taken at the kink y s = 1);
     delta_y += -(s / N) [y s < 1] delta.
@@ -100,8 +102,9 @@ class LogisticLoss(Loss):
 
     .. math::
 
-        L = \frac{1}{N} \sum_n \log(1 + e^{-y_n s_n}),
-        \qquad \delta_{s_n} \mathrel{+}= -\frac{y_n}{N} \sigma(-y_n s_n)\, \delta
+        L = \frac{1}{N} \sum_n \log(1 + e^{-y_n s_n})
+
+        \delta_{s_n} \mathrel{+}= -\frac{y_n}{N} \sigma(-y_n s_n)\, \delta
 
     With z = y s: dL/dz = -sigma(-z) / N, so delta_s += -(y/N) sigma(-y s) delta and
     delta_y += -(s/N) sigma(-y s) delta. ``logaddexp(0, -z)`` keeps the loss finite for any z.
@@ -128,8 +131,9 @@ class SoftmaxCrossEntropy(Layer):
 
     .. math::
 
-        L = -\frac{1}{N} \sum_n \log p_{n, \ell_n}, \quad p_n = \mathrm{softmax}(z_n),
-        \qquad \delta_{z} \mathrel{+}= \frac{1}{N} (p - \mathrm{onehot}(\ell))\, \delta
+        L = -\frac{1}{N} \sum_n \log p_{n, \ell_n}, \quad p_n = \mathrm{softmax}(z_n)
+
+        \delta_{z} \mathrel{+}= \frac{1}{N} (p - \mathrm{onehot}(\ell))\, \delta
 
     Shapes: logits (N, C), labels (N,) holding integers 0..C-1 (fed as floats, checked integral).
     delta_logits += (p - onehot(labels)) delta / N. Labels get no delta (they are indices).

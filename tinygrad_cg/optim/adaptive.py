@@ -57,8 +57,11 @@ class Adam(Optimizer):
 
     .. math::
 
-        m \leftarrow \beta_1 m + (1 - \beta_1)\, g, \qquad v \leftarrow \beta_2 v + (1 - \beta_2)\, g^2,
-        \qquad w \leftarrow w - \alpha\, \frac{m / (1 - \beta_1^t)}{\sqrt{v / (1 - \beta_2^t)} + \epsilon}
+        m \leftarrow \beta_1 m + (1 - \beta_1)\, g
+
+        v \leftarrow \beta_2 v + (1 - \beta_2)\, g^2
+
+        w \leftarrow w - \alpha\, \frac{m / (1 - \beta_1^t)}{\sqrt{v / (1 - \beta_2^t)} + \epsilon}
 
     Evaluated in torch's order (sqrt(v) / sqrt(1 - b2^t) + eps), so trajectories match torch.optim.Adam.
     The paper's experiments use betas (0.9, 0.99) and eps 1e-5.
@@ -91,9 +94,13 @@ class Adadelta(Optimizer):
 
     .. math::
 
-        v \leftarrow \rho v + (1 - \rho)\, g^2, \qquad
-        \Delta = \frac{\sqrt{u + \epsilon}}{\sqrt{v + \epsilon}}\, g, \qquad
-        u \leftarrow \rho u + (1 - \rho)\, \Delta^2, \qquad w \leftarrow w - \alpha \Delta
+        v \leftarrow \rho v + (1 - \rho)\, g^2
+
+        \Delta = \frac{\sqrt{u + \epsilon}}{\sqrt{v + \epsilon}}\, g
+
+        u \leftarrow \rho u + (1 - \rho)\, \Delta^2
+
+        w \leftarrow w - \alpha \Delta
 
     In plain text:
 
