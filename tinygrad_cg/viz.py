@@ -9,6 +9,8 @@ column just before its first reader, next to where it is used; inside a column n
 topological order. Each box shows the layer's number, kind, name and shape, then ``out`` and ``delta``:
 the values themselves for scalars and arrays of up to 4 numbers, else their mean, min and max. Inputs are
 green, Variables orange, Constants grey, the loss (the graph's first output) red, every other layer blue.
+Columns wrap into bands at most ``max_width`` inches wide (``bands``), like lines of text; a column of
+parameters moves with the column that reads it, and an edge into a later band runs through the gaps.
 In Jupyter a Graph shows itself as this picture (``Graph._repr_png_``).
 """
 
