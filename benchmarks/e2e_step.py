@@ -1,12 +1,21 @@
 """One training step of the end-to-end vs decomposition demo at paper scale (200 tuples, decomposition
-loss, Adam, float32): the demo's own network (fused Conv2D), the same network with the lecture's composed
-conv (Im2Col -> Affine -> RowsToImages), and the same network in PyTorch CPU (2 threads), interleaved in
-one process; then the peak extra memory of a k = 4 step and where the time goes.
+loss, Adam, float32): the demo's own network (fused Conv2D), the same network in PyTorch CPU (2 threads) and,
+with ``--composed``, the lecture's composed conv (Im2Col -> Affine -> RowsToImages); then the peak extra
+memory of a k = 4 step and where the time goes.
 
-Run: python benchmarks/e2e_step.py  [--ks 1 4] [--rounds 7] [--no-profile]
+Each contender is timed alone in its own process (``common.time_in_processes``: 3 processes each, in turn,
+each the median of 15 steps after 3 warm-up steps), on the BLAS kernel set this environment sets and on the
+one OpenBLAS picks by the CPU (``--kernels both``), naming the kernel each ran (threadpoolctl).
+``--interleaved`` times them side by side in one process instead, as this script did before issue 25:
+they then disturb each other (NumPy's BLAS threads slow PyTorch's step, the composed conv's 1 GB of
+allocations slows everyone), so its ratios are not the ones to report.
+
+Run: python benchmarks/e2e_step.py  [--ks 1 4] [--kernels both|as-set|cpu] [--processes 3] [--composed]
+     [--interleaved] [--no-profile]
 """
 
-from common import median_times, pin_threads, torch_or_none
+from common import (child_main, kernel_sets, median_times, pin_threads, time_in_processes,  # noqa: I001
+                    torch_or_none)
 
 pin_threads()
 
@@ -91,17 +100,43 @@ def peak_extra_memory_mb(k: int, build) -> float:
     return (peak - before) / 2**20
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--ks", type=int, nargs="+", default=[1, 4])
-    parser.add_argument("--rounds", type=int, default=7)
-    parser.add_argument("--no-profile", action="store_true")
-    args = parser.parse_args()
-    torch = torch_or_none()
+def contenders() -> dict:
+    """Every contender a child process can build, by name: ``fused k=K``, ``composed k=K``, ``PyTorch k=K``."""
+    table = {}
+    for k in (1, 2, 3, 4):
+        table[f"fused k={k}"] = lambda k=k: ours(k)
+        table[f"composed k={k}"] = lambda k=k: ours(k, composed_tuple_net)
+        table[f"PyTorch k={k}"] = lambda k=k: pytorch(torch_or_none(), k)
+    return table
+
+
+def isolated(args, torch_installed: bool) -> None:
+    print(f"end-to-end demo step, {BATCH} tuples, decomposition loss, Adam, float32, 2 threads; each contender "
+          f"alone in its own process: {args.processes} processes each, each the median of {args.steps} steps "
+          f"after {args.warmup} warm-up steps; the median over processes [range]")
+    for label, drop in kernel_sets(args.kernels):
+        print(f"\nBLAS kernels {label}")
+        for k in args.ks:
+            names = [f"fused k={k}"] + ([f"composed k={k}"] if args.composed else [])
+            names += [f"PyTorch k={k}"] if torch_installed else []
+            times = time_in_processes(Path(__file__), names, processes=args.processes, warmup=args.warmup,
+                                      steps=args.steps, drop_kernel_variables=drop)
+            base = times.get(f"PyTorch k={k}")
+            print(f"k = {k} ({k * BATCH} images)")
+            for name, t in times.items():
+                ratio = (f"{t.median / base.median:5.2f}x PyTorch [{min(t.medians) / max(base.medians):.2f}-"
+                         f"{max(t.medians) / min(base.medians):.2f}]") if base else "(torch not installed)"
+                print(f"  {name:14s} {1e3 * t.median:8.1f} ms [{t.spread()}]  {ratio}")
+            print(f"  NumPy's BLAS: {times[f'fused k={k}'].blas}")
+
+
+def interleaved(args, torch) -> None:
     print(f"end-to-end demo step, {BATCH} tuples, decomposition loss, Adam, float32; median of {args.rounds} "
-          "blocks of 2 steps, contenders interleaved")
+          "blocks of 2 steps, contenders interleaved in one process")
     for k in args.ks:
-        fns = {"tinygrad_cg fused": ours(k), "tinygrad_cg composed": ours(k, composed_tuple_net)}
+        fns = {"tinygrad_cg fused": ours(k)}
+        if args.composed:
+            fns["tinygrad_cg composed"] = ours(k, composed_tuple_net)
         if torch is not None:
             fns["PyTorch CPU"] = pytorch(torch, k)
         times = median_times(fns, rounds=args.rounds, block=2, warmup=2)
@@ -110,7 +145,29 @@ def main() -> None:
         for name, t in times.items():
             ratio = f"{t / base:5.2f}x PyTorch" if base else "(torch not installed)"
             print(f"  {name:22s} {1e3 * t:8.1f} ms   {ratio}")
-    for label, build in (("fused", e2e_networks.build_tuple_net), ("composed", composed_tuple_net)):
+
+
+def main() -> None:
+    if child_main(contenders(), sys.argv[1:]):
+        return
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ks", type=int, nargs="+", default=[1, 4], choices=[1, 2, 3, 4])
+    parser.add_argument("--kernels", choices=["both", "as-set", "cpu"], default="both")
+    parser.add_argument("--processes", type=int, default=3)
+    parser.add_argument("--steps", type=int, default=15)
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--composed", action="store_true", help="also time the composed conv")
+    parser.add_argument("--interleaved", action="store_true", help="all contenders in this one process")
+    parser.add_argument("--rounds", type=int, default=7, help="--interleaved: blocks per contender")
+    parser.add_argument("--no-profile", action="store_true")
+    args = parser.parse_args()
+    torch = torch_or_none()
+    if args.interleaved:
+        interleaved(args, torch)
+    else:
+        isolated(args, torch is not None)
+    builds = [("fused", e2e_networks.build_tuple_net)] + ([("composed", composed_tuple_net)] if args.composed else [])
+    for label, build in builds:
         print(f"peak extra memory of a k = 4 step ({label}): {peak_extra_memory_mb(4, build):.0f} MB")
     if not args.no_profile:
         step = ours(max(args.ks))

@@ -37,6 +37,7 @@ class Claim:
     held_in: int = 1     # seeds in which it held ...
     seeds: int = 1       # ... of this many; it counts as held only if it held in every seed
     counted: bool = True  # False: a remark where we measure something else than the paper (never "held")
+    failed_seeds: tuple[int, ...] = ()  # the seeds in which a counted claim did not hold (several seeds)
 
     @property
     def verdict(self) -> str:
@@ -46,7 +47,8 @@ class Claim:
             return "held" if self.held else "NOT held"
         if self.held:
             return f"held in {self.held_in}/{self.seeds} seeds"
-        return f"NOT held (held in {self.held_in}/{self.seeds} seeds)"
+        return (f"NOT held (held in {self.held_in}/{self.seeds} seeds; not in seed"
+                f"{'s' if len(self.failed_seeds) > 1 else ''} {', '.join(map(str, self.failed_seeds))})")
 
 
 @dataclass
@@ -57,7 +59,10 @@ class DemoResult:
     figures: list[Path] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     tables: list[str] = field(default_factory=list)  # extra markdown tables, rendered after the notes
-    seconds: float = 0.0
+    seconds: float = 0.0  # wall time of the command that made it
+    # the plan's runs: how many were "computed" and how many "cached", and "run_seconds", the seconds
+    # every one of them took when it was computed (from the cache's records); see runner.execute
+    runs: dict[str, float] = field(default_factory=dict)
 
     def check(self, claim: str, paper: str, measured: str, held: bool) -> bool:
         self.claims.append(Claim(claim, paper, measured, bool(held)))
@@ -161,8 +166,9 @@ def merge_seeds(per_seed: dict[int, DemoResult]) -> DemoResult:
         held_in = sum(v.held for v in versions.values())
         measured = "; ".join(f"seed {seed}: {v.measured}{'' if v.held or not v.counted else ' (NOT held)'}"
                              for seed, v in versions.items())
+        failed = tuple(seed for seed, v in versions.items() if not v.held) if claim.counted else ()
         merged.claims.append(Claim(claim.claim, claim.paper, measured, held_in == len(seeds) and claim.counted,
-                                   held_in, len(seeds), claim.counted))
+                                   held_in, len(seeds), claim.counted, failed))
     merged.notes = list(first.notes)
     for seed in seeds[1:]:
         merged.notes += [f"seed {seed}: {note}" for note in per_seed[seed].notes if note not in first.notes]
@@ -271,7 +277,7 @@ def run_demo(module, quick: bool = False, out: Path = Path("results"), seeds: Se
     result.notes.append(f"{scale} plan, seeds {list(seeds)}"
                         + (f", settings changed by --set: {changes}" if changes else "")
                         + f"; {counts['computed']} runs computed, {counts['cached']} taken from {out / 'runs'}")
-    result.seconds = time.perf_counter() - start
+    result.seconds, result.runs = time.perf_counter() - start, counts
     return result
 
 

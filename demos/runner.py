@@ -155,6 +155,13 @@ class ResultCache:
             self.report(f"cache: ignoring {data.name} ({type(exc).__name__}: {exc}); recomputing {run.key!r}")
             return None
 
+    def recorded_seconds(self, run: Run, seed: int) -> float:
+        """The seconds a cached run took when it was computed (0 if its record is missing or unreadable)."""
+        try:
+            return float(json.loads(self.paths(run, seed)[1].read_text())["seconds"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return 0.0
+
     def save(self, run: Run, seed: int, result: dict, seconds: float) -> None:
         data, meta = self.paths(run, seed)
         save_tree(data, result)
@@ -238,7 +245,8 @@ class Execution:
 def execute(demo: str, plan: Sequence[Run], settings: Any, seeds: Iterable[int], how: Execution
             ) -> tuple[dict[int, dict[str, dict]], dict[str, int]]:
     """Every run of ``plan`` for every seed: from the cache, else computed. Returns the results as
-    ``results[seed][key]`` and counts {"cached", "computed"}."""
+    ``results[seed][key]`` and counts {"cached", "computed", "run_seconds"}: the runs taken from the cache, the
+    runs computed now, and the seconds all of them took when computed (from the cache's records)."""
     from .common import progress_bar
 
     keys = [run.key for run in plan]
@@ -279,6 +287,7 @@ def execute(demo: str, plan: Sequence[Run], settings: Any, seeds: Iterable[int],
     finally:
         _inner_progress = False
         bar.close()
+    counts["run_seconds"] = sum(cache.recorded_seconds(run, seed) for run in plan for seed in seeds)
     return results, counts
 
 

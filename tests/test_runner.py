@@ -27,6 +27,11 @@ def run_toy(out: Path, settings=FAST, seeds=(0,), **how):
                           runner.Execution(out, show_progress=False, checkpoint_seconds=0, **how))
 
 
+def tally(counts: dict) -> dict:
+    """The run counts without the recorded seconds (which vary)."""
+    return {key: counts[key] for key in ("cached", "computed")}
+
+
 def assert_same(a, b):
     if isinstance(a, dict):
         assert a.keys() == b.keys()
@@ -40,23 +45,31 @@ def assert_same(a, b):
 
 def test_a_second_run_takes_everything_from_the_cache(tmp_path):
     first, counts = run_toy(tmp_path, seeds=(0, 1))
-    assert counts == {"cached": 0, "computed": 6}
+    assert tally(counts) == {"cached": 0, "computed": 6}
     again, counts = run_toy(tmp_path, seeds=(0, 1))
-    assert counts == {"cached": 6, "computed": 0}
+    assert tally(counts) == {"cached": 6, "computed": 0}
     assert_same(first, again)
     record = json.loads(next((tmp_path / "runs" / "toy").glob("quick_0-s0-*.json")).read_text())
     assert record["identity"]["key"] == "quick 0" and record["identity"]["settings"]["steps"] == 5
     assert record["seconds"] >= 0 and len(record["sha256"]) == 64
     _, counts = run_toy(tmp_path, seeds=(0, 1), fresh=True)
-    assert counts == {"cached": 0, "computed": 6}
+    assert tally(counts) == {"cached": 0, "computed": 6}
+
+
+def test_the_counts_add_up_the_seconds_each_run_took_when_computed(tmp_path):
+    _, counts = run_toy(tmp_path, seeds=(0, 1))
+    records = [json.loads(p.read_text()) for p in (tmp_path / "runs" / "toy").glob("*.json")]
+    assert len(records) == 6 and counts["run_seconds"] == pytest.approx(sum(r["seconds"] for r in records))
+    _, again = run_toy(tmp_path, seeds=(0, 1))  # from the cache: the same recorded seconds
+    assert again["run_seconds"] == pytest.approx(counts["run_seconds"])
 
 
 def test_other_settings_or_seeds_are_other_cache_entries(tmp_path):
     run_toy(tmp_path)
     _, counts = run_toy(tmp_path, settings=toy_demo.Settings(steps=5, pause=0.0, scale=(1.0, 3.0)))
-    assert counts == {"cached": 0, "computed": 3}
+    assert tally(counts) == {"cached": 0, "computed": 3}
     _, counts = run_toy(tmp_path, seeds=(0, 2))
-    assert counts == {"cached": 3, "computed": 3}
+    assert tally(counts) == {"cached": 3, "computed": 3}
 
 
 @pytest.mark.parametrize("damage", ["truncate", "edit data", "edit record", "foreign"])
@@ -78,7 +91,7 @@ def test_a_damaged_or_foreign_cache_file_is_reported_and_recomputed(tmp_path, da
         data.with_suffix(".json").write_text(source.with_suffix(".json").read_text())
     messages = []
     again, counts = run_toy(tmp_path, seeds=(0, 1), log=messages.append)
-    assert counts == {"cached": 5, "computed": 1}
+    assert tally(counts) == {"cached": 5, "computed": 1}
     assert len(messages) == 1 and "recomputing 'quick 0'" in messages[0]
     assert_same(good, again)
 
@@ -105,7 +118,7 @@ def test_a_killed_run_resumes_from_its_checkpoint_and_ends_as_an_uninterrupted_o
 
     resumed, counts = runner.execute("toy", toy_demo.plan(settings), settings, [0],
                                      runner.Execution(tmp_path, show_progress=False, checkpoint_seconds=0))
-    assert counts == {"cached": 2, "computed": 1}
+    assert tally(counts) == {"cached": 2, "computed": 1}
     assert resumed[0]["slow"]["resumed_from"] >= 5
     assert not list(folder.glob("*.checkpoint.npz"))  # removed once the result is cached
     whole, _ = runner.execute("toy", toy_demo.plan(settings), toy_demo.Settings(steps=30, pause=0.0), [0],
@@ -136,6 +149,20 @@ def test_seeds_are_judged_one_by_one_and_counted(tmp_path):
     claim = result.claims[0]
     assert (claim.held_in, claim.seeds) == (sum(per_seed), 4) and claim.held == all(per_seed)
     assert f"in {sum(per_seed)}/4 seeds" in result.markdown() and "seed 3:" in claim.measured
+    assert claim.failed_seeds == tuple(seed for seed, held in enumerate(per_seed) if not held)
+    assert result.runs["computed"] == 4 * len(toy_demo.plan(FAST)) and result.runs["run_seconds"] >= 0
+
+
+def test_a_claim_not_held_names_the_seeds_where_it_failed():
+    def one(held):
+        result = common.DemoResult("toy", "Toy")
+        result.check("x > 0", "paper", "x", held)
+        return result
+
+    merged = common.merge_seeds({seed: one(seed not in (2, 7)) for seed in range(10)})
+    assert merged.claims[0].failed_seeds == (2, 7)
+    assert merged.claims[0].verdict == "NOT held (held in 8/10 seeds; not in seeds 2, 7)"
+    assert common.merge_seeds({0: one(True), 1: one(False)}).claims[0].verdict.endswith("not in seed 1)")
 
 
 def test_overrides_are_type_checked_applied_and_recorded(tmp_path):
@@ -223,7 +250,7 @@ def test_a_local_dask_cluster_gives_the_numbers_of_the_in_process_run(tmp_path):
                               runner.Execution(tmp_path / "local", show_progress=False))
     spread, counts = runner.execute("optimizers", plan, settings, [0, 1],
                                     runner.Execution(tmp_path / "dask", show_progress=False, workers=2))
-    assert counts == {"cached": 0, "computed": 2 * len(plan)}
+    assert tally(counts) == {"cached": 0, "computed": 2 * len(plan)}
     assert_same(local, spread)
     in_process = common.run_demo(optimizers_demo, quick=True, out=tmp_path / "local", seeds=[0, 1],
                                  show_progress=False)
@@ -236,7 +263,7 @@ def test_runs_go_to_an_existing_cluster_by_its_scheduler_address(tmp_path):
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1",
                                   dashboard_address="127.0.0.1:0") as cluster:
         remote, counts = run_toy(tmp_path / "remote", scheduler=cluster.scheduler_address)
-    assert counts == {"cached": 0, "computed": 3}
+    assert tally(counts) == {"cached": 0, "computed": 3}
     here, _ = run_toy(tmp_path / "here")
     assert_same(remote, here)
 
@@ -251,7 +278,7 @@ def test_keys_with_dots_and_spaces_get_one_cache_file_per_run_and_seed(tmp_path)
     first, _ = runner.execute("dots", plan, FAST, [0, 1], how)
     assert len(list((tmp_path / "runs" / "dots").glob("*.npz"))) == 6
     again, counts = runner.execute("dots", plan, FAST, [0, 1], how)
-    assert counts == {"cached": 6, "computed": 0}
+    assert tally(counts) == {"cached": 6, "computed": 0}
     assert again[1]["1'. first (b)"] == {"which": 2, "seed": 1}
 
 
