@@ -243,7 +243,7 @@ class Execution:
 
 
 def execute(demo: str, plan: Sequence[Run], settings: Any, seeds: Iterable[int], how: Execution
-            ) -> tuple[dict[int, dict[str, dict]], dict[str, int]]:
+            ) -> tuple[dict[int, dict[str, dict]], dict[str, float]]:
     """Every run of ``plan`` for every seed: from the cache, else computed. Returns the results as
     ``results[seed][key]`` and counts {"cached", "computed", "run_seconds"}: the runs taken from the cache, the
     runs computed now, and the seconds all of them took when computed (from the cache's records)."""

@@ -54,7 +54,8 @@ nb_execution_show_tb = True
 myst_enable_extensions = ["dollarmath", "amsmath"]
 myst_heading_anchors = 3
 
-exclude_patterns = ["_build", "_ext", "conf.py", "results/*/runs", "**/.ipynb_checkpoints"]
+# results/*.py: scripts that make results (quick_sweep.py), not notebooks
+exclude_patterns = ["_build", "_ext", "conf.py", "results/*/runs", "results/*.py", "**/.ipynb_checkpoints"]
 suppress_warnings = ["mystnb.unknown_mime_type"]
 
 autodoc_member_order = "bysource"

@@ -25,7 +25,7 @@ def test_the_table_counts_each_claim_over_seeds_and_names_the_seeds_it_failed_in
     merged.seconds, merged.runs = 12.0, {"computed": 5, "cached": 55, "run_seconds": 7200.0}
     text = quick_sweep.sweep_markdown([merged], list(range(30)), "python docs/results/quick_sweep.py", "2026-12-02",
                                       600.0, 2)
-    assert "**1 of 2 counted claims held in every seed**" in text
+    assert "**1 of 2 counted claims held in every seed**" in text and "Not in this sweep" not in text
     assert "| toy | a holds | 28/30 | 3, 11 |" in text and "| toy | b holds | 30/30 | - |" in text
     assert "measured differently" not in text  # remarks are not counted claims
     assert "| toy | 12 s | 5 / 55 | 7200 s |" in text and "2.00 h of one core" in text
@@ -39,6 +39,7 @@ def test_a_sweep_runs_the_quick_plans_and_writes_the_table(tmp_path):
     counted = [line for line in text.splitlines() if line.startswith("| optimizers |") and "/2 |" in line]
     assert counted and status == (0 if all("| 2/2 |" in line for line in counted) else 1)
     assert (tmp_path / "runs" / "report.md").exists() and "in one process" in text
+    assert "**Not in this sweep: parity, flat_activations" in text
     # a second sweep takes every run from the cache
     quick_sweep.main(["--seeds", "2", "--workers", "0", "--out", str(tmp_path / "runs"), "--demos", "optimizers",
                       "--table", str(table)])

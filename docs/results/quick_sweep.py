@@ -22,6 +22,7 @@ import os
 import platform
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,8 +52,9 @@ def cpu_name() -> str:
 
 
 def sweep_markdown(results: list[common.DemoResult], seeds: list[int], command: str, started: str,
-                   seconds: float, workers: int | None) -> str:
-    """The sweep's table: one row per counted claim, then one row per demo with its times."""
+                   seconds: float, workers: int | None, left_out: Sequence[str] = ()) -> str:
+    """The sweep's table: one row per counted claim, then one row per demo with its times; ``left_out``
+    names the demos this sweep did not run."""
     counted = [(r, c) for r in results for c in r.counted]
     held = sum(c.held for _, c in counted)
     lines = ["# Every quick claim on many seeds", "",
@@ -60,7 +62,8 @@ def sweep_markdown(results: list[common.DemoResult], seeds: list[int], command: 
              f"{f'{workers} Dask workers' if workers else 'in one process'}; {cpu_name()}, {cores()} cores).", "",
              f"Seeds {seeds[0]}..{seeds[-1]}: **{held} of {len(counted)} counted claims held in every seed**. "
              "A claim counts as held only if it held in each seed; the measured values of every seed are in each "
-             "demo's `report.md` under the sweep's output folder.", "",
+             "demo's `report.md` under the sweep's output folder."
+             + (f" **Not in this sweep: {', '.join(left_out)}.**" if left_out else ""), "",
              "| demo | claim | held in | not held in seeds |", "| --- | --- | --- | --- |"]
     for result, claim in counted:
         cells = [result.name, claim.claim, f"{claim.held_in}/{claim.seeds}",
@@ -95,7 +98,9 @@ def main(argv: list[str] | None = None) -> int:
                                        workers=args.workers or None, show_progress=False))
         common.write_report(results, args.out)  # after each demo: an interrupted sweep leaves its report
     command = "python docs/results/quick_sweep.py " + " ".join(argv if argv is not None else sys.argv[1:])
-    text = sweep_markdown(results, seeds, command.strip(), started, time.perf_counter() - start, args.workers)
+    left_out = [name for name in demos_main.available() if name not in args.demos]
+    text = sweep_markdown(results, seeds, command.strip(), started, time.perf_counter() - start, args.workers,
+                          left_out)
     io.atomic_write(args.table, lambda handle: handle.write(text.encode()))
     failed = [c for r in results for c in r.counted if not c.held]
     print(f"{args.table}: {'every counted claim held in every seed' if not failed else f'{len(failed)} not held'}")
