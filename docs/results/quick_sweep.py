@@ -1,8 +1,8 @@
 """Every demo's quick plan on many seeds: in how many seeds each counted claim held.
 
-Run from the project root (the default is the recorded sweep):
+Run from the project root; the recorded sweep (whose end-to-end run cache is committed there, so this resumes it):
 
-    python docs/results/quick_sweep.py --seeds 30 --workers 2 --out quick-sweep
+    python docs/results/quick_sweep.py --seeds 30 --workers 2 --out docs/results/quick_sweep
 
 It runs each demo's quick plan on seeds 0..N-1 through the demos' own runner (cached and resumable under
 ``--out``: an interrupted sweep continues where it stopped, and runs already there are not computed again),
