@@ -9,6 +9,9 @@ by default numba when it can be imported. Numba is imported on the first kernel 
 since NumPy's strided copy gathers patches faster than a Numba loop; it is tested against the composed
 Im2Col -> Affine -> RowsToImages form, which uses the kernels here.
 
+``threads.py`` cuts a batch into one part per core for the fused conv and the Numba pooling kernels
+(as many threads as BLAS would use; ``TINYGRAD_CG_THREADS`` overrides).
+
 Matrix products in the layers go through ``matmul`` below: BLAS (``np.matmul``), except outer
 products. ``benchmarks/kernels.py`` measures each backend's own matmul against BLAS on the demos'
 shapes (see benchmarks/README.md for which wins).
@@ -61,8 +64,9 @@ def maxpool_forward(x, k, stride):
     return implementation().maxpool_forward(x, k, stride)
 
 
-def maxpool_backward(delta, argmax, x_shape, k, stride):
-    return implementation().maxpool_backward(delta, argmax, x_shape, k, stride)
+def maxpool_backward(delta, argmax, x_shape, k, stride, add_to=None):
+    """The pooled delta routed to each window's argmax; ``add_to``: added into that array (returned)."""
+    return implementation().maxpool_backward(delta, argmax, x_shape, k, stride, add_to)
 
 
 def avgpool_forward(x, k, stride):

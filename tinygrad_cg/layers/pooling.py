@@ -48,7 +48,7 @@ class MaxPool2D(Pool2D):
     def backward(self):
         x = self.inputs[0]
         if x.needs_delta:
-            x.delta += kernels.maxpool_backward(self.delta, self.argmax, x.output.shape, self.k, self.stride)
+            kernels.maxpool_backward(self.delta, self.argmax, x.output.shape, self.k, self.stride, add_to=x.delta)
 
 
 class AvgPool2D(Pool2D):

@@ -1,0 +1,79 @@
+"""kernels/threads.py: the batch split over threads, and the kernels that use it giving the serial numbers."""
+
+import threading
+
+import numpy as np
+import pytest
+from threadpoolctl import threadpool_limits
+
+from tinygrad_cg.kernels import numba_kernels as N
+from tinygrad_cg.kernels import reference as R
+from tinygrad_cg.kernels import threads
+
+
+@pytest.mark.parametrize("n,parts", [(10, 3), (7, 7), (3, 5), (0, 2), (1000, 2)])
+def test_split_covers_the_range_in_order_with_sizes_one_apart(n, parts):
+    ranges = threads.split(n, parts)
+    assert [i for start, stop in ranges for i in range(start, stop)] == list(range(n))
+    sizes = [stop - start for start, stop in ranges]
+    assert all(size > 0 for size in sizes) and (not sizes or max(sizes) - min(sizes) <= 1)
+    assert len(ranges) == min(n, parts)
+
+
+def test_count_follows_the_override_and_blas(monkeypatch):
+    monkeypatch.setenv("TINYGRAD_CG_THREADS", "3")
+    assert threads.count() == 3
+    monkeypatch.setenv("TINYGRAD_CG_THREADS", "0")
+    with pytest.raises(ValueError, match="TINYGRAD_CG_THREADS must be a positive integer, got '0'"):
+        threads.count()
+    monkeypatch.delenv("TINYGRAD_CG_THREADS")
+    with threadpool_limits(1, user_api="blas"):
+        assert threads.count() == 1      # BLAS held to one thread: everything stays serial
+
+
+def test_map_parts_runs_each_part_on_its_own_thread_with_blas_on_one(monkeypatch):
+    monkeypatch.setenv("TINYGRAD_CG_THREADS", "2")
+    seen = []
+
+    def work(start, stop):
+        seen.append((threading.get_ident(), threads._controller().select(user_api="blas").info()[0]["num_threads"]))
+        return start, stop
+
+    assert threads.map_parts(work, 10) == [(0, 5), (5, 10)]
+    assert len({ident for ident, _ in seen}) == 2 and all(blas == 1 for _, blas in seen)
+    seen.clear()
+    assert threads.map_parts(work, 10, min_items=6) == [(0, 10)]   # parts of 5 < 6: one part, this thread
+    assert seen[0][0] == threading.get_ident()
+
+
+def test_map_parts_raises_what_a_part_raised(monkeypatch):
+    monkeypatch.setenv("TINYGRAD_CG_THREADS", "2")
+
+    def work(start, stop):
+        if start:
+            raise ValueError("second part")
+
+    with pytest.raises(ValueError, match="second part"):
+        threads.map_parts(work, 4)
+
+
+@pytest.mark.parametrize("k,stride", [(2, 2), (3, 2), (2, 1)])
+def test_threaded_pooling_kernels_give_the_reference_numbers(monkeypatch, k, stride):
+    """The Numba pooling kernels cut the batch over 3 threads; max-pool backward adds into ``add_to``."""
+    monkeypatch.setenv("TINYGRAD_CG_THREADS", "3")
+    monkeypatch.setattr(N, "MIN_PART_BYTES", 1)
+    rng = np.random.default_rng(k * 10 + stride)
+    x = rng.integers(0, 4, size=(7, 2, 9, 9)).astype(np.float32)  # ties: the first maximum must win everywhere
+    out_r, arg_r = R.maxpool_forward(x, k, stride)
+    out_n, arg_n = N.maxpool_forward(x, k, stride)
+    np.testing.assert_array_equal(out_n, out_r)
+    np.testing.assert_array_equal(arg_n, arg_r)
+    delta = rng.normal(size=out_r.shape).astype(np.float32)
+    before = rng.normal(size=x.shape).astype(np.float32)
+    for impl, argmax in ((R, arg_r), (N, arg_n)):
+        grad = impl.maxpool_backward(delta, argmax, x.shape, k, stride)
+        into = before.copy()
+        assert impl.maxpool_backward(delta, argmax, x.shape, k, stride, add_to=into) is into
+        np.testing.assert_allclose(into, before + grad, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(N.maxpool_backward(delta, arg_n, x.shape, k, stride),
+                               R.maxpool_backward(delta, arg_r, x.shape, k, stride), rtol=1e-6)
