@@ -36,7 +36,7 @@ def test_map_parts_runs_each_part_on_its_own_thread_with_blas_on_one(monkeypatch
     seen = []
 
     def work(start, stop):
-        seen.append((threading.get_ident(), threads._controller().select(user_api="blas").info()[0]["num_threads"]))
+        seen.append((threading.get_ident(), blas_threads()))
         return start, stop
 
     assert threads.map_parts(work, 10) == [(0, 5), (5, 10)]
@@ -77,3 +77,42 @@ def test_threaded_pooling_kernels_give_the_reference_numbers(monkeypatch, k, str
         np.testing.assert_allclose(into, before + grad, rtol=1e-6, atol=1e-6)
     np.testing.assert_allclose(N.maxpool_backward(delta, arg_n, x.shape, k, stride),
                                R.maxpool_backward(delta, arg_r, x.shape, k, stride), rtol=1e-6)
+
+
+def blas_threads() -> int:
+    return threads._blas_libraries()[0].num_threads
+
+
+def test_a_team_holds_blas_to_one_thread_and_gives_back_its_count(monkeypatch):
+    monkeypatch.setenv("TINYGRAD_CG_THREADS", "2")
+    with threadpool_limits(2, user_api="blas"):
+        with threads.team():
+            assert threads.count() == 2 and blas_threads() == 1
+            with threads.team():            # nested: nothing changes
+                assert threads.count() == 2 and blas_threads() == 1
+            assert blas_threads() == 1
+        assert blas_threads() == 2 and threads._state["team"] == 0
+        with pytest.raises(RuntimeError), threads.team():   # an error inside still restores BLAS
+            raise RuntimeError
+        assert blas_threads() == 2 and threads._state["team"] == 0
+
+
+@pytest.mark.parametrize("shape", [(300, 400, 50), (2000, 30, 300), (64, 3000, 20)])
+def test_large_products_are_split_by_rows_and_equal_blas(monkeypatch, shape):
+    from tinygrad_cg import kernels
+
+    monkeypatch.setenv("TINYGRAD_CG_THREADS", "2")
+    m, k, n = shape
+    rng = np.random.default_rng(m)
+    a, b = rng.normal(size=(m, k)).astype(np.float32), rng.normal(size=(k, n)).astype(np.float32)
+    calls = []
+    map_parts = threads.map_parts
+    monkeypatch.setattr(threads, "map_parts",
+                        lambda work, n, min_items=1: calls.append(n) or map_parts(work, n, min_items))
+    for left in (a, np.ascontiguousarray(a.T).T):   # C-ordered, and a transposed view (a weight gradient's x^T)
+        np.testing.assert_allclose(kernels.matmul(left, b), a @ b, rtol=1e-5, atol=1e-4)
+    assert calls == [m, m]  # every shape here is past SPLIT_MULTIPLY_ADDS
+    calls.clear()
+    small = rng.normal(size=(8, 8)).astype(np.float32)
+    np.testing.assert_allclose(kernels.matmul(small, small), small @ small, rtol=1e-6)
+    assert calls == []

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from .errors import FeedError, GraphError, NonFiniteError, ShapeError
+from .kernels import threads
 
 Shape = tuple[int | None, ...]
 """A static shape: ``None`` marks a dimension not known before the feed (usually the batch)."""
@@ -264,13 +265,14 @@ class Graph:
         receives one line per layer as it is computed.
         """
         self._apply_feed(feed or {})
-        for t, layer in enumerate(self.layers):
-            layer.check_input_shapes()
-            layer.forward()
-            if self.check_finite:
-                self._raise_if_non_finite(layer, layer.output, "output")
-            if trace is not None:
-                trace(f"forward [{t}] {layer.describe()} -> output {fmt_shape(np.shape(layer.output))}")
+        with threads.team():  # the layers' parallel work on this library's threads (kernels/threads.py)
+            for t, layer in enumerate(self.layers):
+                layer.check_input_shapes()
+                layer.forward()
+                if self.check_finite:
+                    self._raise_if_non_finite(layer, layer.output, "output")
+                if trace is not None:
+                    trace(f"forward [{t}] {layer.describe()} -> output {fmt_shape(np.shape(layer.output))}")
         return self.outputs[0].output
 
     def backward(self, trace: Callable[[str], Any] | None = None) -> None:
@@ -292,16 +294,17 @@ class Graph:
         if loss.delta is None:  # the loss itself has no trainable ancestor: nothing to do
             return
         loss.delta.fill(1)
-        for layer in self._backward_order:
-            if trace is not None:
-                t = self.index[id(layer)]
-                trace(f"backward [{t}] {layer.describe()}: delta {fmt_shape(layer.delta.shape)} -> inputs "
-                      + ", ".join(str(self.index[id(i)]) for i in layer.inputs if i.needs_delta))
-            layer.backward()
-            if self.check_finite:
-                for inp in layer.inputs:
-                    if inp.needs_delta:
-                        self._raise_if_non_finite(layer, inp.delta, f"delta sent to '{inp.name}'")
+        with threads.team():
+            for layer in self._backward_order:
+                if trace is not None:
+                    t = self.index[id(layer)]
+                    trace(f"backward [{t}] {layer.describe()}: delta {fmt_shape(layer.delta.shape)} -> inputs "
+                          + ", ".join(str(self.index[id(i)]) for i in layer.inputs if i.needs_delta))
+                layer.backward()
+                if self.check_finite:
+                    for inp in layer.inputs:
+                        if inp.needs_delta:
+                            self._raise_if_non_finite(layer, inp.delta, f"delta sent to '{inp.name}'")
 
     # --- feeds ------------------------------------------------------------------------------
     def _apply_feed(self, feed: Mapping[Any, Any]) -> None:
