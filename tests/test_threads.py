@@ -1,5 +1,6 @@
 """kernels/threads.py: the batch split over threads, and the kernels that use it giving the serial numbers."""
 
+import contextlib
 import threading
 
 import numpy as np
@@ -98,7 +99,7 @@ def test_a_team_holds_blas_to_one_thread_and_gives_back_its_count(monkeypatch):
 
 
 @pytest.mark.parametrize("shape", [(300, 400, 50), (2000, 30, 300), (64, 3000, 20)])
-def test_large_products_are_split_by_rows_and_equal_blas(monkeypatch, shape):
+def test_large_products_are_split_by_rows_in_a_team_and_equal_blas(monkeypatch, shape):
     from tinygrad_cg import kernels
 
     monkeypatch.setenv("TINYGRAD_CG_THREADS", "2")
@@ -109,10 +110,31 @@ def test_large_products_are_split_by_rows_and_equal_blas(monkeypatch, shape):
     map_parts = threads.map_parts
     monkeypatch.setattr(threads, "map_parts",
                         lambda work, n, min_items=1: calls.append(n) or map_parts(work, n, min_items))
-    for left in (a, np.ascontiguousarray(a.T).T):   # C-ordered, and a transposed view (a weight gradient's x^T)
-        np.testing.assert_allclose(kernels.matmul(left, b), a @ b, rtol=1e-5, atol=1e-4)
-    assert calls == [m, m]  # every shape here is past SPLIT_MULTIPLY_ADDS
-    calls.clear()
-    small = rng.normal(size=(8, 8)).astype(np.float32)
-    np.testing.assert_allclose(kernels.matmul(small, small), small @ small, rtol=1e-6)
-    assert calls == []
+    np.testing.assert_allclose(kernels.matmul(a, b), a @ b, rtol=1e-5, atol=1e-4)
+    assert calls == []                       # outside a team BLAS threads the product itself
+    with threads.team():
+        for left in (a, np.ascontiguousarray(a.T).T):   # C-ordered, and a transposed view (a weight gradient's x^T)
+            np.testing.assert_allclose(kernels.matmul(left, b), a @ b, rtol=1e-5, atol=1e-4)
+        assert calls == [m, m]               # every shape here is past SPLIT_MULTIPLY_ADDS
+        small = rng.normal(size=(8, 8)).astype(np.float32)
+        np.testing.assert_allclose(kernels.matmul(small, small), small @ small, rtol=1e-6)
+        assert calls == [m, m]
+
+
+def test_only_graphs_with_batch_parallel_layers_run_as_a_team(monkeypatch):
+    import tinygrad_cg as cg
+    from tinygrad_cg import layers as L
+
+    monkeypatch.setenv("TINYGRAD_CG_THREADS", "2")
+    seen = []
+    monkeypatch.setattr(threads, "team", lambda: seen.append(1) or contextlib.nullcontext())
+    x = L.Input("x", shape=(None, 1, 6, 6))
+    conv_net = cg.Graph(L.Sum(L.MaxPool2D(cg.nn.conv2d(x, 2, 3, padding=1, rng=0, fused=True), 2)))
+    mlp = cg.Graph(L.Sum(cg.nn.mlp(L.Flatten(x), [4, 1], rng=0)))
+    feed = {"x": np.ones((2, 1, 6, 6))}
+    mlp.forward(feed)
+    mlp.backward()
+    assert seen == []
+    conv_net.forward(feed)
+    conv_net.backward()
+    assert seen == [1, 1]

@@ -77,22 +77,22 @@ def avgpool_backward(delta, x_shape, k, stride):
     return implementation().avgpool_backward(delta, x_shape, k, stride)
 
 
-# A product this large (m k n multiply-adds) is split by rows over the threads (threads.py): inside a graph
-# pass BLAS runs on one thread, so large products would otherwise use one core. Below it a part's work
-# (~0.5 ms of GEMM split in two) no longer pays for handing it out.
+# Inside a thread team (a graph pass with batch-parallel layers) BLAS runs on one thread, so a product this
+# large (m k n multiply-adds) is split by rows over the team instead (threads.py). Below it a part's work
+# (~0.5 ms of GEMM split in two) no longer pays for handing it out. Outside a team BLAS threads as it likes.
 SPLIT_MULTIPLY_ADDS = 1 << 21
 
 
 def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """a @ b for the layers: BLAS, except the outer product (inner dimension 1), which is an
     elementwise broadcast product, several times faster than BLAS's gemm for that shape
-    (``benchmarks/kernels.py``), and large products, whose rows are split over the threads
-    (``threads.py``). The backends' own ``matmul`` are compared in the benchmark too."""
+    (``benchmarks/kernels.py``), and, inside a thread team, large products, whose rows are split over
+    the team (``threads.py``). The backends' own ``matmul`` are compared in the benchmark too."""
     if a.ndim == 2 and a.shape[1] == 1 and b.ndim == 2:
         return a * b
     if a.ndim == 2 and b.ndim == 2 and a.shape[0] * a.shape[1] * b.shape[1] >= SPLIT_MULTIPLY_ADDS:
         rows_per_part = max(1, SPLIT_MULTIPLY_ADDS // (2 * a.shape[1] * b.shape[1]))
-        if threads.count() > 1 and a.shape[0] >= 2 * rows_per_part:
+        if threads.in_team() and a.shape[0] >= 2 * rows_per_part:
             out = np.empty((a.shape[0], b.shape[1]), dtype=np.result_type(a, b))
             threads.map_parts(lambda start, stop: np.matmul(a[start:stop], b, out=out[start:stop]), a.shape[0],
                               rows_per_part)

@@ -8,10 +8,11 @@ every core at once.
 
 Why BLAS on one thread meanwhile. OpenBLAS's idle threads spin for a while after each multi-threaded call,
 each holding a core: in a step where GEMMs and our parts alternate, the spinning thread took a core from
-our parts and the end-to-end step ran 1.8x slower (k = 1, 2 cores). So a graph pass runs as a ``team()``:
-BLAS is held to one thread for the whole pass, our threads do all the parallel work, and the layers' large
-matrix products are split by rows over them too (``kernels.matmul``). Outside a pass, ``map_parts`` holds
-BLAS to one thread for the parts' duration.
+our parts and the end-to-end step ran 1.8x slower (k = 1, 2 cores). So a pass over a graph with
+batch-parallel layers (``Layer.batch_parallel``: Conv2D, MaxPool2D) runs as a ``team()``: BLAS is held to one
+thread for the whole pass, our threads do all the parallel work, and the layers' large matrix products are
+split by rows over them too (``kernels.matmul``). Outside a team, ``map_parts`` holds BLAS to one thread for
+the parts' duration, and other graphs (an MLP) leave BLAS its own threads.
 
 How many. As many as BLAS would use (threadpoolctl reads it): where BLAS is kept to one thread, as in the
 demos' Dask workers (OPENBLAS_NUM_THREADS=1) or under ``threadpool_limits(1)``, everything stays on the
@@ -83,6 +84,11 @@ def team() -> Iterator[None]:
             yield
         finally:
             _state["team"] = 0
+
+
+def in_team() -> bool:
+    """Inside a ``team()`` of more than one thread."""
+    return _state["team"] > 1
 
 
 def split(n: int, parts: int) -> list[tuple[int, int]]:

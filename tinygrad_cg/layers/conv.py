@@ -138,6 +138,8 @@ class Conv2D(Layer):
     The same numbers as Im2Col -> Affine(FlattenKernel(K), b) -> RowsToImages, in one layer.
     """
 
+    batch_parallel = True
+
     def __init__(self, x: Layer, K: Layer, b: Layer, stride: int = 1, padding: int | tuple[int, int] = 0,
                  name: str | None = None):
         owner = checks.owner_name("Conv2D", name)

@@ -42,6 +42,8 @@ class MaxPool2D(Pool2D):
     Backward: each window's delta goes to the entry that won the max (the first one on ties).
     """
 
+    batch_parallel = True  # the Numba kernels split the batch over threads
+
     def forward(self):
         self.output, self.argmax = kernels.maxpool_forward(self.inputs[0].output, self.k, self.stride)
 
