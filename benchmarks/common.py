@@ -64,7 +64,7 @@ def blas_kernel() -> str:
     try:
         from threadpoolctl import threadpool_info
     except ImportError:
-        return "unknown (pip install -e '.[bench]': threadpoolctl)"
+        return "unknown (threadpoolctl not installed)"
     blas = [i for i in threadpool_info() if i.get("user_api") == "blas"]
     return "; ".join(f"{i['internal_api']} {i.get('version')}, {i.get('architecture')} kernels, "
                      f"{i['num_threads']} threads" for i in blas) or "none found"

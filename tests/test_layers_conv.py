@@ -169,17 +169,17 @@ def test_lenet_forward_backward_and_gradcheck_on_a_batch_of_8():
 
 # --- the fused form -------------------------------------------------------------------------------
 
-def conv_pair(c, size, c_out, kernel, stride, padding, seed):
+def conv_pair(c, size, c_out, kernel, stride, padding, seed, batch=3):
     """The composed and the fused conv on the same x (a Variable, so delta_x is checked too), with the
     same parameters: (graph, x, output layer) for each."""
     rng = np.random.default_rng(seed)
-    x_value = rng.normal(size=(3, c, *size))
+    x_value = rng.normal(size=(batch, c, *size))
     built = []
     for fused in (False, True):
         x = L.Variable(x_value.copy(), name="x")
         x.shape = (None, c, *size)
         conv = cg.nn.conv2d(x, c_out, kernel, stride, padding, rng=seed, fused=fused)
-        R = L.Constant(np.random.default_rng(seed + 1).normal(size=(3, *conv.shape[1:])), name="R")
+        R = L.Constant(np.random.default_rng(seed + 1).normal(size=(batch, *conv.shape[1:])), name="R")
         built.append((cg.Graph(L.Sum(L.Multiply(conv, R)), dtype=np.float64), x, conv))
     return built
 
@@ -229,6 +229,31 @@ def test_fused_conv_chunks_give_the_same_numbers(monkeypatch):
     fused.backward()
     for before, after in zip(deltas, [x.delta] + [v.delta for v in fused.variables[1:]], strict=True):
         np.testing.assert_allclose(after, before, rtol=1e-12)
+
+
+@pytest.mark.parametrize("c,stride,size", [(1, 1, 8), (3, 2, 9)])
+def test_fused_conv_split_over_threads_gives_the_serial_numbers(monkeypatch, c, stride, size):
+    """Seven images over three threads (parts of 3, 2, 2 images, each cut in chunks of 2): the output, the
+    kernel's and bias's gradients (summed over the parts) and x's delta (added in place) are the serial ones."""
+    from tinygrad_cg.kernels import fused_conv
+
+    (_, _, _), (fused, x, conv) = conv_pair(c, (size, size), 2, 3, stride, 1, seed=11, batch=7)
+    monkeypatch.setenv("TINYGRAD_CG_THREADS", "1")
+    serial = fused.forward({}).copy()
+    fused.backward()
+    deltas = [x.delta.copy()] + [v.delta.copy() for v in fused.variables[1:]]
+    monkeypatch.setenv("TINYGRAD_CG_THREADS", "3")
+    monkeypatch.setattr(fused_conv, "MIN_PART_BYTES", 1)
+    monkeypatch.setattr(fused_conv, "CHUNK_BYTES", conv.shape[2] * conv.shape[3] * c * 9 * 8 * 2)
+    calls = []
+    map_parts = fused_conv.threads.map_parts
+    monkeypatch.setattr(fused_conv.threads, "map_parts",
+                        lambda work, n, min_items=1: calls.append(n) or map_parts(work, n, min_items))
+    np.testing.assert_allclose(fused.forward({}), serial, rtol=1e-12)
+    fused.backward()
+    assert calls == [7, 7, 7]  # forward, parameter gradients, input gradient
+    for before, after in zip(deltas, [x.delta] + [v.delta for v in fused.variables[1:]], strict=True):
+        np.testing.assert_allclose(after, before, rtol=1e-12, atol=1e-14)
 
 
 def test_fused_conv_in_float32_and_lenet():

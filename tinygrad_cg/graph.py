@@ -20,11 +20,13 @@ from __future__ import annotations
 import heapq
 import itertools
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 import numpy as np
 
 from .errors import FeedError, GraphError, NonFiniteError, ShapeError
+from .kernels import threads
 
 Shape = tuple[int | None, ...]
 """A static shape: ``None`` marks a dimension not known before the feed (usually the batch)."""
@@ -64,9 +66,13 @@ class Layer:
     A subclass implements ``infer_shape`` (the shape rule, which raises ``ShapeError`` when the
     inputs do not fit), ``forward`` (sets ``self.output``) and ``backward`` (adds each input's
     vector-Jacobian product into ``inp.delta`` for the inputs whose ``needs_delta`` is true).
+
+    ``batch_parallel``: the layer splits its batch over threads (``kernels/threads.py``); a graph holding one
+    runs its passes as a thread team.
     """
 
     _creation_counter = itertools.count()
+    batch_parallel = False
 
     def __init__(self, *inputs: Layer, name: str | None = None):
         for position, inp in enumerate(inputs):
@@ -193,6 +199,7 @@ class Graph:
             self._inputs_by_name[inp.name] = inp
         self.set_dtype(dtype)
         self._mark_needs_delta()
+        self._batch_parallel = any(layer.batch_parallel for layer in self.layers)
         # Backward only visits the loss's ancestors, in reverse order.
         loss_ancestors = {id(layer) for layer in topological_sort(self.outputs[:1])}
         self._delta_layers = [
@@ -264,13 +271,14 @@ class Graph:
         receives one line per layer as it is computed.
         """
         self._apply_feed(feed or {})
-        for t, layer in enumerate(self.layers):
-            layer.check_input_shapes()
-            layer.forward()
-            if self.check_finite:
-                self._raise_if_non_finite(layer, layer.output, "output")
-            if trace is not None:
-                trace(f"forward [{t}] {layer.describe()} -> output {fmt_shape(np.shape(layer.output))}")
+        with self._threads():
+            for t, layer in enumerate(self.layers):
+                layer.check_input_shapes()
+                layer.forward()
+                if self.check_finite:
+                    self._raise_if_non_finite(layer, layer.output, "output")
+                if trace is not None:
+                    trace(f"forward [{t}] {layer.describe()} -> output {fmt_shape(np.shape(layer.output))}")
         return self.outputs[0].output
 
     def backward(self, trace: Callable[[str], Any] | None = None) -> None:
@@ -292,16 +300,22 @@ class Graph:
         if loss.delta is None:  # the loss itself has no trainable ancestor: nothing to do
             return
         loss.delta.fill(1)
-        for layer in self._backward_order:
-            if trace is not None:
-                t = self.index[id(layer)]
-                trace(f"backward [{t}] {layer.describe()}: delta {fmt_shape(layer.delta.shape)} -> inputs "
-                      + ", ".join(str(self.index[id(i)]) for i in layer.inputs if i.needs_delta))
-            layer.backward()
-            if self.check_finite:
-                for inp in layer.inputs:
-                    if inp.needs_delta:
-                        self._raise_if_non_finite(layer, inp.delta, f"delta sent to '{inp.name}'")
+        with self._threads():
+            for layer in self._backward_order:
+                if trace is not None:
+                    t = self.index[id(layer)]
+                    trace(f"backward [{t}] {layer.describe()}: delta {fmt_shape(layer.delta.shape)} -> inputs "
+                          + ", ".join(str(self.index[id(i)]) for i in layer.inputs if i.needs_delta))
+                layer.backward()
+                if self.check_finite:
+                    for inp in layer.inputs:
+                        if inp.needs_delta:
+                            self._raise_if_non_finite(layer, inp.delta, f"delta sent to '{inp.name}'")
+
+    def _threads(self) -> AbstractContextManager:
+        """A pass over batch-parallel layers runs as a thread team (BLAS on one thread, our threads doing the
+        parallel work: ``kernels/threads.py`` says why); other graphs leave BLAS its own threads."""
+        return threads.team() if self._batch_parallel else nullcontext()
 
     # --- feeds ------------------------------------------------------------------------------
     def _apply_feed(self, feed: Mapping[Any, Any]) -> None:

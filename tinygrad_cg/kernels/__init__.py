@@ -9,6 +9,9 @@ by default numba when it can be imported. Numba is imported on the first kernel 
 since NumPy's strided copy gathers patches faster than a Numba loop; it is tested against the composed
 Im2Col -> Affine -> RowsToImages form, which uses the kernels here.
 
+``threads.py`` cuts a batch into one part per core for the fused conv and the Numba pooling kernels
+(as many threads as BLAS would use; ``TINYGRAD_CG_THREADS`` overrides).
+
 Matrix products in the layers go through ``matmul`` below: BLAS (``np.matmul``), except outer
 products. ``benchmarks/kernels.py`` measures each backend's own matmul against BLAS on the demos'
 shapes (see benchmarks/README.md for which wins).
@@ -22,7 +25,7 @@ from types import ModuleType
 
 import numpy as np
 
-from . import reference
+from . import reference, threads
 
 _loaded: dict[str, ModuleType] = {"numpy": reference}
 
@@ -61,8 +64,9 @@ def maxpool_forward(x, k, stride):
     return implementation().maxpool_forward(x, k, stride)
 
 
-def maxpool_backward(delta, argmax, x_shape, k, stride):
-    return implementation().maxpool_backward(delta, argmax, x_shape, k, stride)
+def maxpool_backward(delta, argmax, x_shape, k, stride, add_to=None):
+    """The pooled delta routed to each window's argmax; ``add_to``: added into that array (returned)."""
+    return implementation().maxpool_backward(delta, argmax, x_shape, k, stride, add_to)
 
 
 def avgpool_forward(x, k, stride):
@@ -73,10 +77,24 @@ def avgpool_backward(delta, x_shape, k, stride):
     return implementation().avgpool_backward(delta, x_shape, k, stride)
 
 
+# Inside a thread team (a graph pass with batch-parallel layers) BLAS runs on one thread, so a product this
+# large (m k n multiply-adds) is split by rows over the team instead (threads.py). Below it a part's work
+# (~0.5 ms of GEMM split in two) no longer pays for handing it out. Outside a team BLAS threads as it likes.
+SPLIT_MULTIPLY_ADDS = 1 << 21
+
+
 def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """a @ b for the layers: BLAS, except the outer product (inner dimension 1), which is an
     elementwise broadcast product, several times faster than BLAS's gemm for that shape
-    (``benchmarks/kernels.py``). The backends' own ``matmul`` are compared there too."""
+    (``benchmarks/kernels.py``), and, inside a thread team, large products, whose rows are split over
+    the team (``threads.py``). The backends' own ``matmul`` are compared in the benchmark too."""
     if a.ndim == 2 and a.shape[1] == 1 and b.ndim == 2:
         return a * b
+    if a.ndim == 2 and b.ndim == 2 and a.shape[0] * a.shape[1] * b.shape[1] >= SPLIT_MULTIPLY_ADDS:
+        rows_per_part = max(1, SPLIT_MULTIPLY_ADDS // (2 * a.shape[1] * b.shape[1]))
+        if threads.in_team() and a.shape[0] >= 2 * rows_per_part:
+            out = np.empty((a.shape[0], b.shape[1]), dtype=np.result_type(a, b))
+            threads.map_parts(lambda start, stop: np.matmul(a[start:stop], b, out=out[start:stop]), a.shape[0],
+                              rows_per_part)
+            return out
     return a @ b

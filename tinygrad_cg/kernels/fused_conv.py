@@ -27,6 +27,12 @@ The input's gradient is itself a correlation: for stride s and padding p::
                               K'[ci, co, i, j] = K[co, ci, k-1-i, k-1-j]  (flipped, channels swapped),
 
 so it runs through the same chunked gather + GEMM instead of a scatter-add (col2im), which is 3x slower.
+
+Why threads. Each pass cuts the batch into one part per core (``threads.map_parts``), and each part runs its
+own chunks (gather, GEMM, bias) with its own buffers, BLAS held to one thread: BLAS's own threads would speed
+up only the GEMMs, and the gathers are as long. The kernel's gradient is summed per part, then over the parts.
+Every chunk writes its finished images straight into the output (the bias added, or the input's gradient
+added into the caller's delta, while the chunk is in cache): no extra pass over the whole batch.
 """
 
 from __future__ import annotations
@@ -34,9 +40,11 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from . import threads
 from .reference import output_size
 
-CHUNK_BYTES = 4 << 20  # a patch matrix of ~4 MB per chunk: fastest in the measured range 1-16 MB
+CHUNK_BYTES = 2 << 20  # a patch matrix of ~2 MB per chunk (per thread): fastest in the measured range
+MIN_PART_BYTES = 1 << 20  # a thread gets at least ~1 MB of patches to gather (threads.map_parts)
 
 
 class ChannelsLast:
@@ -146,61 +154,100 @@ class Chunks:
         self.starts = range(0, n, self.size)
 
 
-def _correlate(source: np.ndarray, K: np.ndarray, out_hw: tuple[int, int], stride: int, buffer_hw: tuple[int, int],
-               top_left: tuple[int, int], step: int) -> np.ndarray:
-    """out[n, o] = sum_{c,i,j} buf[n, c, y*stride + i, x*stride + j] K[o, c, i, j], where buf is ``source``
-    written into a zero buffer of size ``buffer_hw`` at ``top_left`` every ``step`` pixels (step > 1 dilates)."""
+def min_part(patch_floats_per_image: int, itemsize: int) -> int:
+    """The fewest images worth a thread of their own: a patch matrix of MIN_PART_BYTES (``threads.map_parts``)."""
+    return max(1, MIN_PART_BYTES // max(1, patch_floats_per_image * itemsize))
+
+
+def _correlate_into(out: np.ndarray, source: np.ndarray, K: np.ndarray, stride: int, buffer_hw: tuple[int, int],
+                    top_left: tuple[int, int], step: int, bias: np.ndarray | None, add: bool) -> None:
+    """out[n, o] (+)= sum_{c,i,j} buf[n, c, y*stride + i, x*stride + j] K[o, c, i, j] (+ bias[o]), where buf is
+    ``source`` written into a zero buffer of size ``buffer_hw`` at ``top_left`` every ``step`` pixels (step > 1
+    dilates). Chunk by chunk: the bias is added, or the result added to ``out``, while the chunk is in cache."""
     n, c = source.shape[0], source.shape[1]
     c_out, _, kh, kw = K.shape
-    oh, ow = out_hw
-    chunks = Chunks(n, c, kh, kw, out_hw, buffer_hw, c_out, source.dtype)
+    oh, ow = out.shape[2], out.shape[3]
+    chunks = Chunks(n, c, kh, kw, (oh, ow), buffer_hw, c_out, source.dtype)
     layout = chunks.layout
     W = layout.weights(K)
-    out = np.empty((n, c_out, oh, ow), dtype=source.dtype)
     for start in chunks.starts:
         chunk = source[start:start + chunks.size]
         layout.place(chunks.padded, chunk, *top_left, step)
         P = layout.patches(chunks.padded, len(chunk), kh, kw, stride, oh, ow, chunks.patches)
-        out[start:start + len(chunk)] = layout.multiply(P, W, len(chunk), oh, ow, chunks.product)
-    return out
+        images = layout.multiply(P, W, len(chunk), oh, ow, chunks.product)
+        block = out[start:start + len(chunk)]
+        if add:
+            block += images
+        else:
+            block[...] = images
+        if bias is not None:
+            block += bias.reshape(1, -1, 1, 1)
+
+
+def _correlate(out: np.ndarray, source: np.ndarray, K: np.ndarray, stride: int, buffer_hw: tuple[int, int],
+               top_left: tuple[int, int], step: int, bias: np.ndarray | None = None, add: bool = False) -> None:
+    """``_correlate_into`` over the batch, one part per thread (``threads.map_parts``)."""
+    _, c, kh, kw = K.shape
+    smallest = min_part(out.shape[2] * out.shape[3] * c * kh * kw, source.dtype.itemsize)
+    threads.map_parts(lambda start, stop: _correlate_into(out[start:stop], source[start:stop], K, stride,
+                                                          buffer_hw, top_left, step, bias, add),
+                      len(source), smallest)
 
 
 def conv2d_forward(x: np.ndarray, K: np.ndarray, bias: np.ndarray, stride: int, padding: tuple[int, int]) -> np.ndarray:
     """y[n, o, y, x] = b[o] + sum_{c,i,j} x_pad[n, c, y*stride + i, x*stride + j] K[o, c, i, j]."""
-    _, _, h, w = x.shape
-    _, _, kh, kw = K.shape
+    n, _, h, w = x.shape
+    c_out, _, kh, kw = K.shape
     ph, pw = padding
-    out_hw = (output_size(h, kh, stride, ph), output_size(w, kw, stride, pw))
-    out = _correlate(x, K, out_hw, stride, (h + 2 * ph, w + 2 * pw), (ph, pw), 1)
-    out += bias.reshape(1, -1, 1, 1)
+    out = np.empty((n, c_out, output_size(h, kh, stride, ph), output_size(w, kw, stride, pw)), dtype=x.dtype)
+    _correlate(out, x, K, stride, (h + 2 * ph, w + 2 * pw), (ph, pw), 1, bias=bias)
     return out
 
 
-def conv2d_weight_grad(x: np.ndarray, delta: np.ndarray, K_shape: tuple, stride: int,
-                       padding: tuple[int, int]) -> np.ndarray:
-    """dK[o, c, i, j] = sum_{n,y,x} delta[n, o, y, x] x_pad[n, c, y*stride + i, x*stride + j], with the
-    patches recomputed chunk by chunk (not stored by the forward pass)."""
+def _param_grads_part(x: np.ndarray, delta: np.ndarray, K_shape: tuple, stride: int, padding: tuple[int, int],
+                      kernel: bool) -> tuple[np.ndarray | None, np.ndarray]:
     n, c, h, w = x.shape
     c_out, _, kh, kw = K_shape
     ph, pw = padding
     oh, ow = delta.shape[2], delta.shape[3]
+    if not kernel:
+        return None, delta.sum(axis=(0, 2, 3))
+    db = np.zeros(c_out, dtype=delta.dtype)
     chunks = Chunks(n, c, kh, kw, (oh, ow), (h + 2 * ph, w + 2 * pw), c_out, x.dtype)
     layout = chunks.layout
     dK = np.zeros(K_shape, dtype=x.dtype)
     for start in chunks.starts:
-        chunk = x[start:start + chunks.size]
+        chunk, D = x[start:start + chunks.size], delta[start:start + chunks.size]
         layout.place(chunks.padded, chunk, ph, pw, 1)
         P = layout.patches(chunks.padded, len(chunk), kh, kw, stride, oh, ow, chunks.patches)
-        dK += layout.weight_grad(P, delta[start:start + chunks.size], K_shape)
-    return dK
+        dK += layout.weight_grad(P, D, K_shape)
+        db += D.sum(axis=(0, 2, 3))
+    return dK, db
 
 
-def conv2d_input_grad(delta: np.ndarray, K: np.ndarray, x_shape: tuple, stride: int,
-                      padding: tuple[int, int]) -> np.ndarray:
+def conv2d_param_grads(x: np.ndarray, delta: np.ndarray, K_shape: tuple, stride: int, padding: tuple[int, int],
+                       kernel: bool = True) -> tuple[np.ndarray | None, np.ndarray]:
+    """(dK, db): dK[o, c, i, j] = sum_{n,y,x} delta[n, o, y, x] x_pad[n, c, y*stride + i, x*stride + j] and
+    db[o] = sum_{n,y,x} delta[n, o, y, x], with the patches recomputed chunk by chunk (the forward pass does not
+    store them), each part of the batch summed by its own thread. ``kernel=False``: db only (dK is None)."""
+    _, c, kh, kw = K_shape
+    smallest = min_part(delta.shape[2] * delta.shape[3] * c * kh * kw, x.dtype.itemsize)
+    parts = threads.map_parts(lambda start, stop: _param_grads_part(x[start:stop], delta[start:stop], K_shape,
+                                                                    stride, padding, kernel), len(x), smallest)
+    db = np.sum([part_db for _, part_db in parts], axis=0, dtype=delta.dtype)
+    return (np.sum([dK for dK, _ in parts], axis=0, dtype=x.dtype) if kernel else None), db
+
+
+def conv2d_input_grad(delta: np.ndarray, K: np.ndarray, x_shape: tuple, stride: int, padding: tuple[int, int],
+                      add_to: np.ndarray | None = None) -> np.ndarray:
     """dx = correlate(delta dilated by ``stride`` and padded by k-1-p, K flipped with channels swapped):
-    the adjoint of the forward correlation (module docstring). Needs padding <= kernel - 1."""
+    the adjoint of the forward correlation (module docstring). Needs padding <= kernel - 1.
+    ``add_to``: add dx into this (N, C, H, W) array instead of returning a new one (and return it)."""
     _, _, h, w = x_shape
     _, _, kh, kw = K.shape
     ph, pw = padding
     flipped = np.ascontiguousarray(K[:, :, ::-1, ::-1].transpose(1, 0, 2, 3))
-    return _correlate(delta, flipped, (h, w), 1, (h + kh - 1, w + kw - 1), (kh - 1 - ph, kw - 1 - pw), stride)
+    out = np.empty(x_shape, dtype=delta.dtype) if add_to is None else add_to
+    _correlate(out, delta, flipped, 1, (h + kh - 1, w + kw - 1), (kh - 1 - ph, kw - 1 - pw), stride,
+               add=add_to is not None)
+    return out

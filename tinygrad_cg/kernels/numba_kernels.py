@@ -14,14 +14,17 @@ import numba
 import numpy as np
 from numba import prange
 
+from . import threads
 from .reference import output_size, pair
 
 # Serial by default: in a training step these kernels alternate with BLAS calls, and on 2 cores
 # Numba's thread pool and OpenBLAS's fight over the cores (benchmarks/lenet_step.py measured a
 # LeNet step 1.6x slower with parallel kernels). TINYGRAD_CG_NUMBA_PARALLEL=1 turns prange on.
+# The max-pool wrappers split the batch over Python threads instead (threads.py, BLAS held to one
+# thread meanwhile), which is why every kernel releases the GIL (nogil).
 PARALLEL = os.environ.get("TINYGRAD_CG_NUMBA_PARALLEL", "0") == "1"
 
-jit = numba.njit(cache=True, parallel=PARALLEL, fastmath=False)
+jit = numba.njit(cache=True, parallel=PARALLEL, fastmath=False, nogil=True)
 
 
 @jit
@@ -115,10 +118,12 @@ def _maxpool2_forward(x, oh, ow, out, argmax):
 
 
 @jit
-def _maxpool_backward(delta, argmax, k, stride, grad):
+def _maxpool_backward(delta, argmax, k, stride, grad, clear):
+    """grad (+)= each window's delta at its argmax; ``clear``: zero grad first (else add to what is there)."""
     n, c, oh, ow = delta.shape
     for b in prange(n):
-        grad[b] = 0
+        if clear:
+            grad[b] = 0
         for ch in range(c):
             for oy in range(oh):
                 for ox in range(ow):
@@ -171,6 +176,15 @@ def _matmul(a, b, out):
 
 # --- the same signatures as reference.py ----------------------------------------------------------
 
+# The pooling kernels split the batch over threads (threads.map_parts) when each part has an image
+# block of at least this many bytes: below it, handing out the work costs more than it saves.
+MIN_PART_BYTES = 1 << 20
+
+
+def _min_part(floats_per_image: int, itemsize: int) -> int:
+    return max(1, MIN_PART_BYTES // max(1, floats_per_image * itemsize))
+
+
 def im2col(x, kh, kw, stride=1, padding=0):
     n, c, h, w = x.shape
     ph, pw = pair(padding)
@@ -199,16 +213,24 @@ def maxpool_forward(x, k, stride):
     oh, ow = output_size(h, k, stride, 0), output_size(w, k, stride, 0)
     out = np.empty((n, c, oh, ow), dtype=x.dtype)
     argmax = np.empty((n, c, oh, ow), dtype=np.int32)
-    if k == stride == 2:
-        _maxpool2_forward(np.ascontiguousarray(x), oh, ow, out, argmax)
-    else:
-        _maxpool_forward(np.ascontiguousarray(x), k, stride, oh, ow, out, argmax)
+    x = np.ascontiguousarray(x)
+
+    def part(start, stop):
+        if k == stride == 2:
+            _maxpool2_forward(x[start:stop], oh, ow, out[start:stop], argmax[start:stop])
+        else:
+            _maxpool_forward(x[start:stop], k, stride, oh, ow, out[start:stop], argmax[start:stop])
+
+    threads.map_parts(part, n, _min_part(x[0].size, x.itemsize))
     return out, argmax
 
 
-def maxpool_backward(delta, argmax, x_shape, k, stride):
-    grad = np.empty(x_shape, dtype=delta.dtype)
-    _maxpool_backward(np.ascontiguousarray(delta), argmax, k, stride, grad)
+def maxpool_backward(delta, argmax, x_shape, k, stride, add_to=None):
+    grad = np.empty(x_shape, dtype=delta.dtype) if add_to is None else add_to
+    delta = np.ascontiguousarray(delta)
+    threads.map_parts(lambda start, stop: _maxpool_backward(delta[start:stop], argmax[start:stop], k, stride,
+                                                            grad[start:stop], add_to is None),
+                      len(delta), _min_part(grad[0].size, grad.itemsize))
     return grad
 
 

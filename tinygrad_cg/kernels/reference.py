@@ -63,9 +63,11 @@ def maxpool_forward(x: np.ndarray, k: int, stride: int) -> tuple[np.ndarray, np.
     return np.take_along_axis(windows, argmax[..., None], axis=-1)[..., 0], argmax
 
 
-def maxpool_backward(delta: np.ndarray, argmax: np.ndarray, x_shape: tuple, k: int, stride: int) -> np.ndarray:
+def maxpool_backward(delta: np.ndarray, argmax: np.ndarray, x_shape: tuple, k: int, stride: int,
+                     add_to: np.ndarray | None = None) -> np.ndarray:
+    """Each window's delta to its argmax entry: a new array, or added into ``add_to`` (returned)."""
     n, c, oh, ow = delta.shape
-    grad = np.zeros(x_shape, dtype=delta.dtype)
+    grad = np.zeros(x_shape, dtype=delta.dtype) if add_to is None else add_to
     rows = np.arange(oh)[:, None] * stride + argmax // k
     cols = np.arange(ow)[None, :] * stride + argmax % k
     nn, cc = np.meshgrid(np.arange(n), np.arange(c), indexing="ij")

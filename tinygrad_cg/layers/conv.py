@@ -138,6 +138,8 @@ class Conv2D(Layer):
     The same numbers as Im2Col -> Affine(FlattenKernel(K), b) -> RowsToImages, in one layer.
     """
 
+    batch_parallel = True
+
     def __init__(self, x: Layer, K: Layer, b: Layer, stride: int = 1, padding: int | tuple[int, int] = 0,
                  name: str | None = None):
         owner = checks.owner_name("Conv2D", name)
@@ -167,9 +169,13 @@ class Conv2D(Layer):
 
     def backward(self):
         x, K, b = self.inputs
-        if K.needs_delta:
-            K.delta += fused_conv.conv2d_weight_grad(x.output, self.delta, K.output.shape, self.stride, self.padding)
-        if b.needs_delta:
-            b.delta += self.delta.sum(axis=(0, 2, 3))
+        if K.needs_delta or b.needs_delta:
+            dK, db = fused_conv.conv2d_param_grads(x.output, self.delta, K.output.shape, self.stride, self.padding,
+                                                   kernel=K.needs_delta)
+            if K.needs_delta:
+                K.delta += dK
+            if b.needs_delta:
+                b.delta += db
         if x.needs_delta:
-            x.delta += fused_conv.conv2d_input_grad(self.delta, K.output, x.output.shape, self.stride, self.padding)
+            fused_conv.conv2d_input_grad(self.delta, K.output, x.output.shape, self.stride, self.padding,
+                                         add_to=x.delta)

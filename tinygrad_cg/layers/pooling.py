@@ -42,13 +42,15 @@ class MaxPool2D(Pool2D):
     Backward: each window's delta goes to the entry that won the max (the first one on ties).
     """
 
+    batch_parallel = True  # the Numba kernels split the batch over threads
+
     def forward(self):
         self.output, self.argmax = kernels.maxpool_forward(self.inputs[0].output, self.k, self.stride)
 
     def backward(self):
         x = self.inputs[0]
         if x.needs_delta:
-            x.delta += kernels.maxpool_backward(self.delta, self.argmax, x.output.shape, self.k, self.stride)
+            kernels.maxpool_backward(self.delta, self.argmax, x.output.shape, self.k, self.stride, add_to=x.delta)
 
 
 class AvgPool2D(Pool2D):
