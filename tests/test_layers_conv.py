@@ -243,7 +243,7 @@ def test_fused_conv_split_over_threads_gives_the_serial_numbers(monkeypatch, c, 
     fused.backward()
     deltas = [x.delta.copy()] + [v.delta.copy() for v in fused.variables[1:]]
     monkeypatch.setenv("TINYGRAD_CG_THREADS", "3")
-    monkeypatch.setattr(fused_conv, "MIN_PART_BYTES", 1)
+    monkeypatch.setattr(fused_conv.threads, "MIN_PART_BYTES", 1)
     monkeypatch.setattr(fused_conv, "CHUNK_BYTES", conv.shape[2] * conv.shape[3] * c * 9 * 8 * 2)
     calls = []
     map_parts = fused_conv.threads.map_parts

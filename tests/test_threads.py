@@ -62,7 +62,7 @@ def test_map_parts_raises_what_a_part_raised(monkeypatch):
 def test_threaded_pooling_kernels_give_the_reference_numbers(monkeypatch, k, stride):
     """The Numba pooling kernels cut the batch over 3 threads; max-pool backward adds into ``add_to``."""
     monkeypatch.setenv("TINYGRAD_CG_THREADS", "3")
-    monkeypatch.setattr(N, "MIN_PART_BYTES", 1)
+    monkeypatch.setattr(threads, "MIN_PART_BYTES", 1)
     rng = np.random.default_rng(k * 10 + stride)
     x = rng.integers(0, 4, size=(7, 2, 9, 9)).astype(np.float32)  # ties: the first maximum must win everywhere
     out_r, arg_r = R.maxpool_forward(x, k, stride)

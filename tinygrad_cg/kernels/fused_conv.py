@@ -44,7 +44,6 @@ from . import threads
 from .reference import output_size
 
 CHUNK_BYTES = 2 << 20  # a patch matrix of ~2 MB per chunk (per thread): fastest in the measured range
-MIN_PART_BYTES = 1 << 20  # a thread gets at least ~1 MB of patches to gather (threads.map_parts)
 
 
 class ChannelsLast:
@@ -154,11 +153,6 @@ class Chunks:
         self.starts = range(0, n, self.size)
 
 
-def min_part(patch_floats_per_image: int, itemsize: int) -> int:
-    """The fewest images worth a thread of their own: a patch matrix of MIN_PART_BYTES (``threads.map_parts``)."""
-    return max(1, MIN_PART_BYTES // max(1, patch_floats_per_image * itemsize))
-
-
 def _correlate_into(out: np.ndarray, source: np.ndarray, K: np.ndarray, stride: int, buffer_hw: tuple[int, int],
                     top_left: tuple[int, int], step: int, bias: np.ndarray | None, add: bool) -> None:
     """out[n, o] (+)= sum_{c,i,j} buf[n, c, y*stride + i, x*stride + j] K[o, c, i, j] (+ bias[o]), where buf is
@@ -188,7 +182,7 @@ def _correlate(out: np.ndarray, source: np.ndarray, K: np.ndarray, stride: int, 
                top_left: tuple[int, int], step: int, bias: np.ndarray | None = None, add: bool = False) -> None:
     """``_correlate_into`` over the batch, one part per thread (``threads.map_parts``)."""
     _, c, kh, kw = K.shape
-    smallest = min_part(out.shape[2] * out.shape[3] * c * kh * kw, source.dtype.itemsize)
+    smallest = threads.min_items(out.shape[2] * out.shape[3] * c * kh * kw * source.dtype.itemsize)  # patches
     threads.map_parts(lambda start, stop: _correlate_into(out[start:stop], source[start:stop], K, stride,
                                                           buffer_hw, top_left, step, bias, add),
                       len(source), smallest)
@@ -231,7 +225,7 @@ def conv2d_param_grads(x: np.ndarray, delta: np.ndarray, K_shape: tuple, stride:
     db[o] = sum_{n,y,x} delta[n, o, y, x], with the patches recomputed chunk by chunk (the forward pass does not
     store them), each part of the batch summed by its own thread. ``kernel=False``: db only (dK is None)."""
     _, c, kh, kw = K_shape
-    smallest = min_part(delta.shape[2] * delta.shape[3] * c * kh * kw, x.dtype.itemsize)
+    smallest = threads.min_items(delta.shape[2] * delta.shape[3] * c * kh * kw * x.dtype.itemsize)  # patches
     parts = threads.map_parts(lambda start, stop: _param_grads_part(x[start:stop], delta[start:stop], K_shape,
                                                                     stride, padding, kernel), len(x), smallest)
     db = np.sum([part_db for _, part_db in parts], axis=0, dtype=delta.dtype)

@@ -176,15 +176,6 @@ def _matmul(a, b, out):
 
 # --- the same signatures as reference.py ----------------------------------------------------------
 
-# The pooling kernels split the batch over threads (threads.map_parts) when each part has an image
-# block of at least this many bytes: below it, handing out the work costs more than it saves.
-MIN_PART_BYTES = 1 << 20
-
-
-def _min_part(floats_per_image: int, itemsize: int) -> int:
-    return max(1, MIN_PART_BYTES // max(1, floats_per_image * itemsize))
-
-
 def im2col(x, kh, kw, stride=1, padding=0):
     n, c, h, w = x.shape
     ph, pw = pair(padding)
@@ -221,7 +212,7 @@ def maxpool_forward(x, k, stride):
         else:
             _maxpool_forward(x[start:stop], k, stride, oh, ow, out[start:stop], argmax[start:stop])
 
-    threads.map_parts(part, n, _min_part(x[0].size, x.itemsize))
+    threads.map_parts(part, n, threads.min_items(x[0].nbytes))
     return out, argmax
 
 
@@ -230,7 +221,7 @@ def maxpool_backward(delta, argmax, x_shape, k, stride, add_to=None):
     delta = np.ascontiguousarray(delta)
     threads.map_parts(lambda start, stop: _maxpool_backward(delta[start:stop], argmax[start:stop], k, stride,
                                                             grad[start:stop], add_to is None),
-                      len(delta), _min_part(grad[0].size, grad.itemsize))
+                      len(delta), threads.min_items(grad[0].nbytes))
     return grad
 
 

@@ -33,6 +33,15 @@ T = TypeVar("T")
 
 _state: dict = {"team": 0}
 
+# A part is worth a thread of its own from about this much work (bytes the part gathers or writes): below it,
+# handing the part out costs more than it saves.
+MIN_PART_BYTES = 1 << 20
+
+
+def min_items(bytes_per_item: int) -> int:
+    """The fewest items (images) worth a thread of their own: ``MIN_PART_BYTES`` of work (``map_parts``)."""
+    return max(1, MIN_PART_BYTES // max(1, bytes_per_item))
+
 
 def _blas_libraries() -> list:
     """threadpoolctl's controllers of the BLAS libraries loaded in this process (found once)."""
