@@ -208,3 +208,25 @@ def test_console_script_example_prints_the_walkthrough(capsys):
     assert main(["example"]) == 0
     out = capsys.readouterr().out
     assert "w.delta = -8.0" in out and "backward [3] Multiply 'p'" in out
+
+
+def test_shapes_are_checked_again_whenever_a_source_changes_shape():
+    """Forward skips the per-layer shape rules while every source keeps the shapes of the last checked pass;
+    a feed or a parameter of a new shape brings them back."""
+    x = L.Input("x", shape=(None, 3))
+    out = cg.nn.affine(x, 2, rng=0)
+    graph = cg.Graph(L.Sum(out))
+    graph.forward({"x": np.ones((4, 3))})
+    graph.forward({"x": np.ones((4, 3))})  # same shapes: no checks needed
+    graph.forward({"x": np.ones((7, 3))})  # a new batch size is fine
+    W = graph.variables[0]
+    W.output = np.ones((5, 2), np.float32)  # a parameter replaced by one of the wrong shape
+    with pytest.raises(cg.ShapeError, match=r"Affine.*\(7, 3\).*\(5, 2\)"):
+        graph.forward({"x": np.ones((7, 3))})
+    W.output = np.ones((3, 2), np.float32)
+    graph.forward({"x": np.ones((7, 3))})
+    with pytest.raises(cg.ShapeError, match="Affine"):  # and after a failed pass, still checked
+        W.output = np.ones((5, 2), np.float32)
+        graph.forward({"x": np.ones((7, 3))})
+    with pytest.raises(cg.ShapeError, match="Affine"):
+        graph.forward({"x": np.ones((7, 3))})

@@ -199,6 +199,11 @@ class Graph:
             self._inputs_by_name[inp.name] = inp
         self.set_dtype(dtype)
         self._mark_needs_delta()
+        # what backward restores each pass (a layer shared with another graph may have been marked by it)
+        self._needs_delta = [(layer, layer.needs_delta) for layer in self.layers]
+        # the sources' shapes at the last forward whose shapes were all checked (see forward)
+        self._sources = [layer for layer in self.layers if not layer.inputs]
+        self._checked_shapes: list | None = None
         self._batch_parallel = any(layer.batch_parallel for layer in self.layers)
         # Backward only visits the loss's ancestors, in reverse order.
         loss_ancestors = {id(layer) for layer in topological_sort(self.outputs[:1])}
@@ -271,14 +276,22 @@ class Graph:
         receives one line per layer as it is computed.
         """
         self._apply_feed(feed or {})
+        # A layer's output shape follows from its inputs' shapes, so with the sources' shapes (feeds, parameters,
+        # constants) as at the last checked pass every layer's inputs have the shapes checked then: skip the
+        # checks. A training loop checks its first step only.
+        source_shapes = [layer.output.shape for layer in self._sources]
+        check = source_shapes != self._checked_shapes
+        self._checked_shapes = None
         with self._threads():
             for t, layer in enumerate(self.layers):
-                layer.check_input_shapes()
+                if check:
+                    layer.check_input_shapes()
                 layer.forward()
                 if self.check_finite:
                     self._raise_if_non_finite(layer, layer.output, "output")
                 if trace is not None:
                     trace(f"forward [{t}] {layer.describe()} -> output {fmt_shape(np.shape(layer.output))}")
+        self._checked_shapes = source_shapes
         return self.outputs[0].output
 
     def backward(self, trace: Callable[[str], Any] | None = None) -> None:
@@ -291,7 +304,8 @@ class Graph:
                 f"backward() needs a scalar loss; the first output {loss.describe()} has shape "
                 f"{np.shape(loss.output)}"
             )
-        self._mark_needs_delta()  # layers may be shared with another graph that marked them differently
+        for layer, needs in self._needs_delta:  # a layer shared with another graph may carry its marks
+            layer.needs_delta = needs
         for layer in self._delta_layers:
             if layer.delta is not None and layer.delta.shape == np.shape(layer.output):
                 layer.delta.fill(0)
