@@ -19,9 +19,34 @@ KERNEL_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 
 
 def pin_threads(n: int = 2) -> None:
-    """Pin BLAS / Numba / torch thread pools to ``n`` (the project's reference machine has 2 cores)."""
+    """Pin BLAS / Numba / torch thread pools to ``n`` (the project's reference machine has 2 cores), and steady
+    the heap (``steady_heap``)."""
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
         os.environ.setdefault(var, str(n))
+    steady_heap()
+
+
+# glibc malloc's M_TOP_PAD: how much it asks the kernel for beyond each request, and keeps when freeing
+M_TOP_PAD = -2
+TOP_PAD_BYTES = 64 << 20
+
+
+def steady_heap() -> bool:
+    """Have glibc's malloc keep 64 MiB of free heap rather than return it to the kernel at every free.
+
+    A NumPy step allocates and frees arrays of ~150 KB each; with glibc's default padding each free can trim
+    the heap and the next allocation fault fresh pages back in. Whether it does depends on what the process
+    did before (measured 2026-12-03: the hand-written parity step took 520 us in a fresh process, 215 us once
+    ``import numba`` had grown the heap), so a ratio between contenders would measure heap history rather
+    than code. Every contender gets the steady heap. Returns False where the C library is not glibc."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c"))
+        return bool(libc.mallopt(M_TOP_PAD, TOP_PAD_BYTES))
+    except (OSError, AttributeError, TypeError):
+        return False
 
 
 def median_times(fns: dict[str, Callable[[], object]], rounds: int = 15, block: int = 20,

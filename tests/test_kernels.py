@@ -118,6 +118,61 @@ def test_matmul_agrees_with_blas(m, k, n, seed):
     np.testing.assert_allclose(N.matmul(a, b), R.matmul(a, b), rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("transposed_out", [False, True])
+def test_add_outer_adds_in_place_as_the_reference_does(dtype, transposed_out):
+    rng = np.random.default_rng(3)
+    u, v = rng.normal(size=7).astype(dtype), rng.normal(size=5).astype(dtype)
+    start = rng.normal(size=(5, 7)).astype(dtype).T if transposed_out else rng.normal(size=(7, 5)).astype(dtype)
+    expected = start + np.outer(u, v)
+    for impl in (R, N):
+        out = start.copy(order="K")
+        assert impl.add_outer(out, u, v) is out
+        assert out.dtype == dtype
+        np.testing.assert_allclose(out, expected, rtol=1e-6 if dtype == np.float32 else 1e-14)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relu_backward_agrees_with_the_reference_nan_and_inf_included(dtype):
+    rng = np.random.default_rng(4)
+    delta = rng.normal(size=(6, 9)).astype(dtype)
+    output = np.maximum(rng.normal(size=(6, 9)), 0).astype(dtype)
+    delta[0, :3] = [np.nan, np.inf, -np.inf]
+    output[0, :3] = 0  # an inactive unit still passes NaN on: inf * 0 and NaN * 0 are NaN, as in NumPy
+    output[1, 0] = np.nan  # NaN > 0 is False: the unit counts as inactive
+    start = rng.normal(size=(6, 9)).astype(dtype)
+    results = []
+    with np.errstate(invalid="ignore"):  # inf * 0
+        for impl in (R, N):
+            add_to = start.copy()
+            assert impl.relu_backward(delta, output, add_to) is add_to
+            results.append(add_to)
+        np.testing.assert_array_equal(results[1][1:], (start + delta * (output > 0))[1:])
+    np.testing.assert_array_equal(results[1], results[0])
+    assert results[1].dtype == dtype and np.isnan(results[1][0, :3]).all()
+
+
+def test_relu_backward_adds_into_a_strided_view_too():
+    rng = np.random.default_rng(5)
+    delta, output = rng.normal(size=(4, 6)), np.maximum(rng.normal(size=(4, 6)), 0)
+    base = rng.normal(size=(6, 4))
+    expected = base.T + delta * (output > 0)
+    N.relu_backward(delta, output, base.T)  # not C-contiguous: the wrapper falls back to the reference
+    np.testing.assert_array_equal(base.T, expected)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+@pytest.mark.parametrize("shapes", [((8, 1), (1, 6)), ((8, 3), (3, 6))])
+def test_add_matmul_adds_the_product_in_place(monkeypatch, backend, shapes):
+    monkeypatch.setenv("TINYGRAD_CG_KERNELS", backend)
+    rng = np.random.default_rng(6)
+    a, b = rng.normal(size=shapes[0]), rng.normal(size=shapes[1])
+    out = rng.normal(size=(8, 6))
+    expected = out + a @ b
+    assert kernels.add_matmul(out, a, b) is out
+    np.testing.assert_allclose(out, expected, rtol=1e-13)
+
+
 def test_backend_selection(monkeypatch):
     monkeypatch.setenv("TINYGRAD_CG_KERNELS", "numpy")
     assert kernels.backend() == "numpy" and kernels.implementation() is R

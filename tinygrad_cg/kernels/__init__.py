@@ -98,3 +98,19 @@ def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
                               rows_per_part)
             return out
     return a @ b
+
+
+def add_matmul(out: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """out += a @ b, in place (a backward pass's delta += D W^T): as ``matmul``, except that an outer product
+    (inner dimension 1, e.g. the delta of a one-unit output layer) is added in one pass by the backend's
+    ``add_outer``, without the (m, n) temporary (``benchmarks/parity_step.py``)."""
+    if a.ndim == 2 and a.shape[1] == 1 and b.ndim == 2 and b.shape[0] == 1 and out.shape == (a.shape[0], b.shape[1]):
+        implementation().add_outer(out, a[:, 0], b[0])
+    else:
+        out += matmul(a, b)
+    return out
+
+
+def relu_backward(delta: np.ndarray, output: np.ndarray, add_to: np.ndarray) -> np.ndarray:
+    """add_to += delta * [output > 0], in place: ReLU's backward pass in one sweep (Numba backend)."""
+    return implementation().relu_backward(delta, output, add_to)

@@ -14,7 +14,7 @@ import numba
 import numpy as np
 from numba import prange
 
-from . import threads
+from . import reference, threads
 from .reference import output_size, pair
 
 # Serial by default: in a training step these kernels alternate with BLAS calls, and on 2 cores
@@ -174,6 +174,25 @@ def _matmul(a, b, out):
                 out[r, col] += scale * b[p, col]
 
 
+@jit
+def _add_outer(out, u, v):
+    # One pass over out, no (m, n) temporary: NumPy's u[:, None] * v[None, :] writes a product array that
+    # the += then reads back, and BLAS's gemm (or ger) for an inner dimension of 1 is slower still.
+    for i in range(out.shape[0]):
+        scale = u[i]
+        for j in range(out.shape[1]):
+            out[i, j] += scale * v[j]
+
+
+@jit
+def _relu_backward(delta, output, add_to):
+    # Flat, C-contiguous arrays: one pass, where NumPy makes a mask, a product and then adds it.
+    # delta * 0 (not a skipped add) where the unit is off keeps NumPy's NaN and inf behaviour; a float32
+    # times a bool stays float32 in Numba, as in NumPy.
+    for i in range(add_to.shape[0]):
+        add_to[i] += delta[i] * (output[i] > 0)
+
+
 # --- the same signatures as reference.py ----------------------------------------------------------
 
 def im2col(x, kh, kw, stride=1, padding=0):
@@ -243,3 +262,15 @@ def matmul(a, b):
     out = np.empty((a.shape[0], b.shape[1]), dtype=np.result_type(a, b))
     _matmul(np.ascontiguousarray(a), np.ascontiguousarray(b), out)
     return out
+
+
+def add_outer(out, u, v):
+    _add_outer(out, u, v)
+    return out
+
+
+def relu_backward(delta, output, add_to):
+    if not (delta.flags.c_contiguous and output.flags.c_contiguous and add_to.flags.c_contiguous):
+        return reference.relu_backward(delta, output, add_to)
+    _relu_backward(delta.reshape(-1), output.reshape(-1), add_to.reshape(-1))
+    return add_to

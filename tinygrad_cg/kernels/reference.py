@@ -92,3 +92,15 @@ def avgpool_backward(delta: np.ndarray, x_shape: tuple, k: int, stride: int) -> 
 def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """BLAS, through NumPy."""
     return a @ b
+
+
+def add_outer(out: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """out += u v^T (u (m,), v (n,), out (m, n)), in place: a matrix product whose inner dimension is 1."""
+    out += u[:, None] * v[None, :]
+    return out
+
+
+def relu_backward(delta: np.ndarray, output: np.ndarray, add_to: np.ndarray) -> np.ndarray:
+    """add_to += delta * [output > 0], in place: ReLU's backward pass (all three of one shape)."""
+    add_to += delta * (output > 0)
+    return add_to

@@ -45,8 +45,8 @@ class Affine(Layer):
     def backward(self):
         x, W, b = self.inputs
         if x.needs_delta:
-            x.delta += kernels.matmul(self.delta, W.output.T)
+            kernels.add_matmul(x.delta, self.delta, W.output.T)
         if W.needs_delta:
-            W.delta += kernels.matmul(x.output.T, self.delta)
+            kernels.add_matmul(W.delta, x.output.T, self.delta)
         if b.needs_delta:
             b.delta += self.delta.sum(axis=0)

@@ -120,9 +120,9 @@ class MatMul(Layer):
     def backward(self):
         a, b = self.inputs
         if a.needs_delta:
-            a.delta += kernels.matmul(self.delta, b.output.T)
+            kernels.add_matmul(a.delta, self.delta, b.output.T)
         if b.needs_delta:
-            b.delta += kernels.matmul(a.output.T, self.delta)
+            kernels.add_matmul(b.delta, a.output.T, self.delta)
 
 
 class Sum(Layer):
