@@ -44,6 +44,19 @@ def test_relu_gradient(shape, seed):
     check_layer_gradients(L.ReLU, [away_from_zero(rng, shape)], rng)
 
 
+def test_relu_follows_its_input_through_changes_of_batch_and_dtype():
+    x = L.Input("x", shape=(None, 3))
+    relu = L.ReLU(x)
+    for dtype, batch in ((np.float64, 2), (np.float64, 5), (np.float32, 5)):
+        graph = cg.Graph(relu, dtype=dtype)
+        value = np.linspace(-1, 1, 3 * batch).reshape(batch, 3)
+        out = graph.forward({"x": value})
+        assert out.shape == (batch, 3) and out.dtype == dtype
+        np.testing.assert_array_equal(out, np.maximum(value, 0).astype(dtype))
+    relu_nan = cg.Graph(L.ReLU(L.Input("z", shape=(None,))))
+    assert np.isnan(relu_nan.forward({"z": np.array([np.nan, -1.0, 2.0])})).tolist() == [True, False, False]
+
+
 @few
 @given(m=dims, k=dims, n=dims, seed=seeds)
 def test_matmul_and_affine_gradients(m, k, n, seed):
