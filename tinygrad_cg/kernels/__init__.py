@@ -1,4 +1,5 @@
-"""Kernels for the hot loops: im2col / col2im, max and average pooling, matmul.
+"""Kernels for the hot loops: im2col / col2im, max and average pooling, matmul, and two in-place updates of the
+backward pass (``add_outer``: delta += u v^T; ``relu_backward``: delta += D [o > 0]).
 
 Each has a NumPy reference (``reference.py``) and a Numba version (``numba_kernels.py``) with the
 same results. ``backend()`` picks one: the environment variable ``TINYGRAD_CG_KERNELS=numba|numpy``,
