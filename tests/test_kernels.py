@@ -173,6 +173,16 @@ def test_add_matmul_adds_the_product_in_place(monkeypatch, backend, shapes):
     np.testing.assert_allclose(out, expected, rtol=1e-13)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sum_rows_is_the_sum_over_the_batch(dtype):
+    a = np.random.default_rng(7).normal(size=(9, 4)).astype(dtype)
+    total = kernels.sum_rows(a)
+    assert total.shape == (4,) and total.dtype == dtype
+    np.testing.assert_allclose(total, a.sum(axis=0), rtol=1e-5 if dtype == np.float32 else 1e-13)
+    np.testing.assert_array_equal(kernels.sum_rows(np.arange(6.0).reshape(3, 2)), [6.0, 9.0])
+    np.testing.assert_array_equal(kernels.sum_rows(np.arange(3.0)), 3.0)  # not 2-D: NumPy's sum
+
+
 def test_backend_selection(monkeypatch):
     monkeypatch.setenv("TINYGRAD_CG_KERNELS", "numpy")
     assert kernels.backend() == "numpy" and kernels.implementation() is R

@@ -20,6 +20,7 @@ shapes (see benchmarks/README.md for which wins).
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
 from types import ModuleType
@@ -115,3 +116,19 @@ def add_matmul(out: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def relu_backward(delta: np.ndarray, output: np.ndarray, add_to: np.ndarray) -> np.ndarray:
     """add_to += delta * [output > 0], in place: ReLU's backward pass in one sweep (Numba backend)."""
     return implementation().relu_backward(delta, output, add_to)
+
+
+@functools.lru_cache(maxsize=32)
+def _ones(n: int, dtype: str) -> np.ndarray:
+    ones = np.ones(n, dtype=dtype)
+    ones.flags.writeable = False
+    return ones
+
+
+def sum_rows(a: np.ndarray) -> np.ndarray:
+    """The sum over the rows of a 2-D array, a^T 1 (a bias's gradient: delta summed over the batch), as a
+    product with a vector of ones: BLAS's gemv, ~2.5x faster than NumPy's reduction along axis 0 for a
+    (128, 300) float32 delta (2.9 against 7.3 us, one thread or two)."""
+    if a.ndim != 2:
+        return a.sum(axis=0)
+    return _ones(a.shape[0], a.dtype.str) @ a

@@ -49,4 +49,4 @@ class Affine(Layer):
         if W.needs_delta:
             kernels.add_matmul(W.delta, x.output.T, self.delta)
         if b.needs_delta:
-            b.delta += self.delta.sum(axis=0)
+            b.delta += kernels.sum_rows(self.delta)
