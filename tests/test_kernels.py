@@ -161,6 +161,13 @@ def test_relu_backward_adds_into_a_strided_view_too():
     np.testing.assert_array_equal(base.T, expected)
 
 
+def test_the_numba_in_place_kernels_refuse_shapes_that_disagree():
+    with pytest.raises(ValueError, match=r"add_outer: out \(3, 4\)"):
+        N.add_outer(np.zeros((3, 4)), np.ones(3), np.ones(5))
+    with pytest.raises(ValueError, match=r"relu_backward: delta \(2, 3\), output \(3, 2\)"):
+        N.relu_backward(np.ones((2, 3)), np.ones((3, 2)), np.zeros((2, 3)))
+
+
 @pytest.mark.parametrize("backend", ["numpy", "numba"])
 @pytest.mark.parametrize("shapes", [((8, 1), (1, 6)), ((8, 3), (3, 6))])
 def test_add_matmul_adds_the_product_in_place(monkeypatch, backend, shapes):

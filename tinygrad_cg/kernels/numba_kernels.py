@@ -265,11 +265,18 @@ def matmul(a, b):
 
 
 def add_outer(out, u, v):
+    # the compiled loops do not check bounds: a shape that disagrees must not reach them
+    if u.ndim != 1 or v.ndim != 1 or out.shape != (len(u), len(v)):
+        raise ValueError(f"add_outer: out {out.shape} += u {u.shape} (v {v.shape})^T needs out of shape "
+                         "(len(u), len(v))")
     _add_outer(out, u, v)
     return out
 
 
 def relu_backward(delta, output, add_to):
+    if not delta.shape == output.shape == add_to.shape:
+        raise ValueError(f"relu_backward: delta {delta.shape}, output {output.shape} and add_to {add_to.shape} "
+                         "must have one shape")
     if not (delta.flags.c_contiguous and output.flags.c_contiguous and add_to.flags.c_contiguous):
         return reference.relu_backward(delta, output, add_to)
     _relu_backward(delta.reshape(-1), output.reshape(-1), add_to.reshape(-1))
