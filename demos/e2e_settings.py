@@ -21,6 +21,9 @@ class Settings:
     eval_every: int = 100             # [orig]
     test_tuples: int = 2_000          # [orig]
     lr: float = 1e-3                  # [orig]
+    # where Adam adds eps: "tensorflow" = tf.train.AdamOptimizer's epsilon hat [orig], "torch" = torch.optim's
+    # (optim.Adam's docstring has both formulas)
+    adam_eps_form: str = "tensorflow"
     # N1's conv kernels: "orig" = tuple_rect.py's truncated normal with std 1/sqrt(the input's last axis),
     # "fan_in" = std 1/sqrt(C_in kh kw) (see e2e_networks.CONV_STDS)
     conv_init: str = "orig"
@@ -71,4 +74,4 @@ QUICK = Settings(ks=(1, 4), batch=16, iterations=2_000, decomposition_iterations
                  conv_init="fan_in", test_tuples=2_000, snr_ks=(1, 4), snr_images=30_000, snr_groups=30,
                  snr_tuples_per_group=40_000, stock_ks=(1_000,), stock_snr_ks=(10, 30, 100),
                  stock_snr_examples=50_000, stock_iterations=400, stock_eval_every=25,
-                 stock_decomposition="decomposition (-log p_best)", timing_iterations=1)
+                 stock_decomposition="decomposition (-log p_best)", timing_iterations=1, adam_eps_form="torch")

@@ -69,7 +69,7 @@ def train_stocks(approach: str, k: int, settings: Settings, seed: int, show_prog
     best_stock = np.random.default_rng([seed, 11, k]).integers(k, size=STOCK_INPUTS)
     _, p, graph = stock_model(approach, STOCK_INPUTS, k, np.random.default_rng([seed, k]))
     predict = cg.Graph(p, input_grads=False)
-    opt = optim.Adam(graph.variables, lr=STOCK_LR, **ADAM)
+    opt = optim.Adam(graph.variables, lr=STOCK_LR, **ADAM, eps_form=settings.adam_eps_form)
     rng = np.random.default_rng([seed, 12, k])  # the same examples for every approach
     iterations, losses = [], []
     for it in progress(range(settings.stock_iterations + 1), f"stocks k={k} {approach}", enabled=show_progress):

@@ -39,16 +39,19 @@ __all__ = ["MEDIUM", "PAPER", "QUICK", "Settings", "main", "run"]
 # --- training -----------------------------------------------------------------------------------
 
 def train(approach: str, k: int, settings: Settings, seed: int, test: dict, show_progress: bool,
-          checkpoint: Checkpoint = NO_CHECKPOINT, conv_init: str | None = None) -> dict:
+          checkpoint: Checkpoint = NO_CHECKPOINT, conv_init: str | None = None,
+          until_learned: tuple[float, int] | None = None) -> dict:
     """Train a fresh TupleNet (same initial weights for both approaches: same seed) for the approach's budget
     (``settings.budget``) and return the held-out accuracy every ``eval_every`` iterations and the seconds
     spent in training steps. ``conv_init`` (default ``settings.conv_init``) draws N1's conv kernels.
+    ``until_learned=(level, n)`` stops early once n evaluations in a row are at or above ``level`` (learning
+    here is abrupt and, once there, lasting: the learn-rate runs of ``docs/results/e2e_learn_rates.py``).
 
     Every few minutes (``checkpoint``) the parameters, Adam's state, the batch generator's state and the
     curve so far are saved; a restarted run continues from there and ends with the same numbers."""
     net = build_tuple_net(k, np.random.default_rng(seed), conv_init or settings.conv_init)
     graph = net.loss_graph(approach)
-    opt = optim.Adam(graph.variables, lr=settings.lr, **ADAM)
+    opt = optim.Adam(graph.variables, lr=settings.lr, **ADAM, eps_form=settings.adam_eps_form)
     rng = np.random.default_rng([seed, k, APPROACHES.index(approach)])
     iterations, accuracy, step_seconds, first = [0], [tuple_accuracy(net, test)], 0.0, 1
     if (state := checkpoint.load()) is not None:
@@ -74,8 +77,20 @@ def train(approach: str, k: int, settings: Settings, seed: int, test: dict, show
         if it % settings.eval_every == 0:
             iterations.append(it)
             accuracy.append(tuple_accuracy(net, test))
+            if until_learned is not None and learned_streak(accuracy, until_learned[0]) >= until_learned[1]:
+                break
         checkpoint.maybe_save(lambda it=it: snapshot(it))
     return dict(iterations=np.array(iterations), accuracy=np.array(accuracy), step_seconds=step_seconds)
+
+
+def learned_streak(accuracy, level: float) -> int:
+    """How many of the last evaluations in a row are at or above ``level``."""
+    streak = 0
+    for value in reversed(accuracy):
+        if value < level:
+            break
+        streak += 1
+    return streak
 
 
 def attainable_accuracy(k: int, image_accuracy: float) -> float:
@@ -100,7 +115,7 @@ def time_paper_steps(settings: Settings, seed: int) -> dict[int, float]:
     for k in (1, 2, 3, 4):
         net = build_tuple_net(k, np.random.default_rng(seed), settings.conv_init)
         graph = net.loss_graph("decomposition")
-        opt = optim.Adam(graph.variables, lr=PAPER.lr, **ADAM)
+        opt = optim.Adam(graph.variables, lr=PAPER.lr, **ADAM, eps_form=PAPER.adam_eps_form)
         rng = np.random.default_rng(seed)
         times = []
         for _ in range(settings.timing_iterations + 1):  # the first call compiles / warms the caches

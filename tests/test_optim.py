@@ -201,6 +201,64 @@ def test_parameters_without_delta_are_skipped_and_bad_params_rejected():
         optim.SGD([used], lr=-1)
 
 
+
+# --- Adam's two eps forms ---------------------------------------------------------------------
+
+
+def ref_tensorflow_adam(lr=0.01, beta1=0.9, beta2=0.99, epsilon=0.05):
+    """A direct transcription of TensorFlow 1's ApplyAdam kernel (core/kernels/training_ops.cc), with the
+    beta powers that ``tf.train.AdamOptimizer`` keeps as variables (starting at beta, multiplied once a step):
+
+        alpha = lr * sqrt(1 - beta2_power) / (1 - beta1_power)
+        m += (grad - m) * (1 - beta1)
+        v += (grad^2 - v) * (1 - beta2)
+        var -= m * alpha / (sqrt(v) + epsilon)
+    """
+    def run(w, g, s):
+        beta1_power, beta2_power = s.get("beta1_power", beta1), s.get("beta2_power", beta2)
+        alpha = lr * np.sqrt(1 - beta2_power) / (1 - beta1_power)
+        s["m"] = s.get("m", 0) + (g - s.get("m", 0)) * (1 - beta1)
+        s["v"] = s.get("v", 0) + (g**2 - s.get("v", 0)) * (1 - beta2)
+        s["beta1_power"], s["beta2_power"] = beta1_power * beta1, beta2_power * beta2
+        return w - s["m"] * alpha / (np.sqrt(s["v"]) + epsilon)
+    return run
+
+
+def tensorflow_form(p, eps=0.05):
+    return optim.Adam(p, lr=0.01, betas=(0.9, 0.99), eps=eps, eps_form="tensorflow")
+
+
+@pytest.mark.parametrize("problem", GRADIENTS)
+def test_adam_tensorflow_form_matches_tensorflow_1s_update(problem):
+    # eps 0.05 is not small next to these gradients (~1), so where eps goes changes the path
+    ours = trajectory(tensorflow_form, GRADIENTS[problem])
+    expected = reference_trajectory(ref_tensorflow_adam(), GRADIENTS[problem])
+    np.testing.assert_allclose(ours, expected, rtol=1e-12, atol=1e-14)
+    torch_form = trajectory(lambda p: optim.Adam(p, lr=0.01, betas=(0.9, 0.99), eps=0.05), GRADIENTS[problem])
+    assert np.abs(torch_form - ours).max() > 1e-4  # the forms differ here, so the test can tell them apart
+
+
+def test_adam_forms_agree_where_the_bias_correction_has_died_out():
+    # torch's eps is TensorFlow's eps / sqrt(1 - b2^t): the steps differ at t = 1 and agree once 1 - b2^t ~ 1
+    def steps(eps_form):
+        w = L.Variable(W0.copy())
+        opt = optim.Adam([w], lr=0.01, betas=(0.9, 0.99), eps=1e-2, eps_form=eps_form)
+        taken = []
+        for t in range(2_000):
+            w.delta, before = GRADIENT_SEQUENCE[t % 20] * 1e-2, w.output.copy()  # gradients ~ eps
+            opt.step()
+            taken.append(w.output - before)
+        return np.array(taken)
+
+    torch_steps, tensorflow_steps = steps("torch"), steps("tensorflow")
+    assert abs(tensorflow_steps[0, 1] / torch_steps[0, 1]) < 0.5  # eps weighs 10x more at t = 1
+    np.testing.assert_allclose(tensorflow_steps[-1], torch_steps[-1], rtol=1e-6)
+
+
+def test_adam_rejects_an_unknown_eps_form():
+    with pytest.raises(ValueError, match="eps_form must be one of"):
+        optim.Adam([L.Variable(np.zeros(2))], eps_form="keras")
+
 # --- schedules -----------------------------------------------------------------------------
 
 

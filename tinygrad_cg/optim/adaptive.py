@@ -49,6 +49,9 @@ class RMSprop(Optimizer):
         param -= lr * grad / (np.sqrt(square_avg) + self.eps)
 
 
+EPS_FORMS = ("torch", "tensorflow")
+
+
 class Adam(Optimizer):
     r"""Kingma & Ba (2015):
 
@@ -63,18 +66,39 @@ class Adam(Optimizer):
 
         w \leftarrow w - \alpha\, \frac{m / (1 - \beta_1^t)}{\sqrt{v / (1 - \beta_2^t)} + \epsilon}
 
-    Evaluated in torch's order (sqrt(v) / sqrt(1 - b2^t) + eps), so trajectories match torch.optim.Adam.
+    Two places for eps (``eps_form``):
+
+    - ``"torch"`` (the default): eps is added to the bias-corrected sqrt(v_hat), as above; evaluated in torch's
+      order (sqrt(v) / sqrt(1 - b2^t) + eps), so trajectories match ``torch.optim.Adam``.
+    - ``"tensorflow"``: eps is added to the *uncorrected* sqrt(v) and the bias corrections move into the step
+      size, Kingma & Ba's "epsilon hat" (end of their Section 2), as ``tf.train.AdamOptimizer`` (TF1) and
+      Keras's Adam compute it:
+
+      .. math::
+
+          \alpha_t = \alpha\, \frac{\sqrt{1 - \beta_2^t}}{1 - \beta_1^t}, \qquad
+          w \leftarrow w - \alpha_t\, \frac{m}{\sqrt{v} + \hat\epsilon}
+
+      In torch's terms this is eps = eps_hat / sqrt(1 - b2^t): the two forms agree once 1 - b2^t is near 1
+      (t >> 1 / (1 - b2)), and differ early on, when the gradients are small next to eps: at t = 1 with
+      b2 = 0.99 TensorFlow's eps weighs 10x more. The paper's authors ran TensorFlow 1, so the demos' paper
+      plans use this form.
+
     The paper's experiments use betas (0.9, 0.99) and eps 1e-5.
     """
 
     def __init__(self, params: Iterable[Variable], lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 0.0, schedule: Schedule | None = None):
+                 eps: float = 1e-8, weight_decay: float = 0.0, schedule: Schedule | None = None,
+                 eps_form: str = "torch"):
         super().__init__(params, lr, weight_decay, schedule)
         if not isinstance(betas, tuple | list) or len(betas) != 2:
             raise checks.ArgumentError(f"Adam: betas must be a pair (beta1, beta2), got {betas!r}")
         self.betas = (self.check("betas[0]", betas[0], 0, 1, high_open=True),
                       self.check("betas[1]", betas[1], 0, 1, high_open=True))
         self.eps = self.check("eps", eps, 0)
+        if eps_form not in EPS_FORMS:
+            raise checks.ArgumentError(f"Adam: eps_form must be one of {EPS_FORMS}, got {eps_form!r}")
+        self.eps_form = eps_form
 
     def update(self, param, grad, state, lr):
         beta1, beta2 = self.betas
@@ -85,8 +109,11 @@ class Adam(Optimizer):
         m += (1 - beta1) * grad
         v *= beta2
         v += (1 - beta2) * grad * grad
-        denominator = np.sqrt(v) / np.sqrt(1 - beta2**step) + self.eps
-        param -= (lr / (1 - beta1**step)) * m / denominator
+        if self.eps_form == "torch":
+            denominator = np.sqrt(v) / np.sqrt(1 - beta2**step) + self.eps
+            param -= (lr / (1 - beta1**step)) * m / denominator
+        else:  # "tensorflow": the corrections in the step size, eps on the uncorrected sqrt(v)
+            param -= (lr * np.sqrt(1 - beta2**step) / (1 - beta1**step)) * m / (np.sqrt(v) + self.eps)
 
 
 class Adadelta(Optimizer):
