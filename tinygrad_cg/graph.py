@@ -19,14 +19,16 @@ from __future__ import annotations
 
 import heapq
 import itertools
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 import numpy as np
 
+from . import steps
 from .errors import FeedError, GraphError, NonFiniteError, ShapeError
 from .kernels import threads
+from .steps import Step
 
 Shape = tuple[int | None, ...]
 """A static shape: ``None`` marks a dimension not known before the feed (usually the batch)."""
@@ -273,8 +275,13 @@ class Graph:
         """Compute every layer in order; return the first output's array.
 
         ``feed`` maps each ``Input`` (the layer or its name) to an array. ``trace`` (e.g. ``print``)
-        receives one line per layer as it is computed.
+        receives one line per layer as it is computed, with the values it read and wrote
+        (``forward_steps`` gives the same walk as records).
         """
+        if trace is not None:
+            for step in self.forward_steps(feed):
+                trace(str(step))
+            return self.outputs[0].output
         self._apply_feed(feed or {})
         # A layer's output shape follows from its inputs' shapes, so with the sources' shapes (feeds, parameters,
         # constants) as at the last checked pass every layer's inputs have the shapes checked then: skip the
@@ -283,19 +290,37 @@ class Graph:
         check = source_shapes != self._checked_shapes
         self._checked_shapes = None
         with self._threads():
-            for t, layer in enumerate(self.layers):
+            for layer in self.layers:
                 if check:
                     layer.check_input_shapes()
                 layer.forward()
                 if self.check_finite:
                     self._raise_if_non_finite(layer, layer.output, "output")
-                if trace is not None:
-                    trace(f"forward [{t}] {layer.describe()} -> output {fmt_shape(np.shape(layer.output))}")
         self._checked_shapes = source_shapes
         return self.outputs[0].output
 
     def backward(self, trace: Callable[[str], Any] | None = None) -> None:
-        """Set every delta to 0, the loss's delta to 1, and walk the layers in reverse order."""
+        """Set every delta to 0, the loss's delta to 1, and walk the layers in reverse order.
+
+        ``trace`` (e.g. ``print``) receives one line per layer: its delta and each input's delta before and
+        after the layer's ``+=`` (``backward_steps`` gives the same walk as records)."""
+        if trace is not None:
+            for step in self.backward_steps():
+                trace(str(step))
+            return
+        if not self._start_backward():
+            return
+        with self._threads():
+            for layer in self._backward_order:
+                layer.backward()
+                if self.check_finite:
+                    for inp in layer.inputs:
+                        if inp.needs_delta:
+                            self._raise_if_non_finite(layer, inp.delta, f"delta sent to '{inp.name}'")
+
+    def _start_backward(self) -> bool:
+        """Check there is a scalar loss, zero every delta, set the loss's to 1; False if nothing upstream
+        of the loss is trainable (then there is nothing to walk)."""
         loss = self.outputs[0]
         if loss.output is None:
             raise GraphError("backward() before forward(): there is no output to differentiate")
@@ -312,19 +337,19 @@ class Graph:
             else:
                 layer.delta = np.zeros(np.shape(layer.output), dtype=self.dtype)
         if loss.delta is None:  # the loss itself has no trainable ancestor: nothing to do
-            return
+            return False
         loss.delta.fill(1)
-        with self._threads():
-            for layer in self._backward_order:
-                if trace is not None:
-                    t = self.index[id(layer)]
-                    trace(f"backward [{t}] {layer.describe()}: delta {fmt_shape(layer.delta.shape)} -> inputs "
-                          + ", ".join(str(self.index[id(i)]) for i in layer.inputs if i.needs_delta))
-                layer.backward()
-                if self.check_finite:
-                    for inp in layer.inputs:
-                        if inp.needs_delta:
-                            self._raise_if_non_finite(layer, inp.delta, f"delta sent to '{inp.name}'")
+        return True
+
+    def forward_steps(self, feed: Mapping[Any, Any] | None = None) -> Iterator[Step]:
+        """The forward pass as data: one ``steps.Step`` per layer, in order, each yielded once the layer has
+        computed its output (a copy of it in ``step.output``). Iterate in a REPL or notebook and stop anywhere."""
+        return steps.forward_steps(self, feed)
+
+    def backward_steps(self) -> Iterator[Step]:
+        """The backward pass as data: one ``steps.Step`` per layer that pushes a delta back, in the loop's
+        order, with each input's delta before and after the layer's ``+=`` (``step.deltas``)."""
+        return steps.backward_steps(self)
 
     def _threads(self) -> AbstractContextManager:
         """A pass over batch-parallel layers runs as a thread team (BLAS on one thread, our threads doing the
