@@ -6,28 +6,41 @@ import argparse
 import sys
 
 
-def lecture_example(draw: str | None = None) -> None:
+def lecture_example(draw: str | None = None, animate: str | None = None) -> None:
     """Build the least-squares graph of the lecture, print its table, a traced forward and backward;
-    ``draw``: also write its picture after the pass (``.png`` or ``.svg``)."""
+    ``draw``: also write its picture after the pass (``.png`` or ``.svg``); ``animate``: an animation of
+    the pass, one frame per layer (``.gif`` or ``.html``)."""
     import tinygrad_cg as cg
     from tinygrad_cg import layers as L
 
-    x, y = L.Input("x"), L.Input("y")
-    w = L.Variable(0.5, name="w")
-    p = L.Multiply(w, x, name="p")
-    r = L.Subtract(p, y, name="r")
-    s = L.Square(r, name="s")
-    graph = cg.Graph(s, dtype="float64")
+    def lecture_graph():
+        x, y = L.Input("x"), L.Input("y")
+        w = L.Variable(0.5, name="w")
+        p = L.Multiply(w, x, name="p")
+        r = L.Subtract(p, y, name="r")
+        s = L.Square(r, name="s")
+        return cg.Graph(s, dtype="float64"), w
+
+    graph, w = lecture_graph()
     print(graph.summary(), "\n")
     print("loss =", graph.forward({"x": 2.0, "y": 3.0}, trace=print))
     graph.backward(trace=print)
     print(f"\nw.delta = {w.delta}  (by hand: 2 (w x - y) x = {2 * (0.5 * 2.0 - 3.0) * 2.0})")
-    if draw is not None:
+    print("\nTo step through it yourself: in your script (import tinygrad_cg as cg), put breakpoint() before\n"
+          "graph.backward(); at the (Pdb) prompt type  b cg.layers.Square.backward  then  c : pdb stops inside\n"
+          "Square.backward, whose line  x.delta += 2 * x.output * self.delta  adds its share into r's delta.")
+    if draw is not None or animate is not None:
         import matplotlib
 
         matplotlib.use("Agg")
+    if draw is not None:
         cg.viz.draw(graph, draw)
         print(f"drawing: {draw}")
+    if animate is not None:
+        fresh, _ = lecture_graph()  # a graph before its pass: the animation runs the pass itself
+        phases = [frame.phase for frame in cg.viz.animate(fresh, {"x": 2.0, "y": 3.0}, animate).frames]
+        print(f"animation: {animate} ({len(phases)} frames: the graph, {phases.count('forward')} forward steps, "
+              f"backward's start, {phases.count('backward')} backward steps)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -40,11 +53,13 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     example = sub.add_parser("example", help="the lecture's least-squares graph, traced step by step")
     example.add_argument("--draw", metavar="PATH", help="also draw the graph after its pass (.png or .svg)")
+    example.add_argument("--animate", metavar="PATH",
+                         help="also write an animation of the pass, one frame per layer (.gif or .html)")
     demos = sub.add_parser("demos", help="run the demos (the same flags as python -m demos in a checkout)",
                            add_help=False)
     demos.add_argument("rest", nargs=argparse.REMAINDER)  # for the help text; handled above
     args = parser.parse_args(argv)
-    lecture_example(args.draw)
+    lecture_example(args.draw, args.animate)
     return 0
 
 

@@ -158,7 +158,18 @@ def bands(widths: list[float], max_width: float | None, keep_with_next: list[boo
     return band_of
 
 
-def _draw_layout(plt, lay: Layout, max_width: float | None = MAX_WIDTH):
+@dataclass
+class Geometry:
+    """Where ``_paint`` puts things, in inches from the top left: the figure's size, each box's centre and half
+    width, and each edge as a polyline from the input's box to the reader's (its last segment the arrow)."""
+
+    size: tuple[float, float]
+    where: dict[int, tuple[float, float]]
+    half_width: dict[int, float]
+    paths: dict[tuple[int, int], tuple[list[float], list[float]]]
+
+
+def _geometry(lay: Layout, max_width: float | None = MAX_WIDTH) -> Geometry:
     """Boxes in inches: each column as wide as its longest label line, rows as tall as the tallest label;
     columns wrapped into bands (``bands``), each band as tall as its tallest column."""
     widths = [0.4 + CHAR * max((max(map(len, n.label.splitlines())) for n in lay.nodes if n.column == c), default=0)
@@ -180,24 +191,16 @@ def _draw_layout(plt, lay: Layout, max_width: float | None = MAX_WIDTH):
     top = np.concatenate([[0.15], 0.15 + np.cumsum([row_height * r + gap for r in rows_in_band])[:-1]])
     width = max(0.6 + sum(w for c, w in enumerate(widths) if band_of[c] == b) for b in range(n_bands))
     size = (max(3.0, width), max(1.5, top[-1] + row_height * rows_in_band[-1] + 0.15))
-    fig, ax = plt.subplots(figsize=size)
-    ax.set_xlim(0, size[0])
-    ax.set_ylim(size[1], 0)
-    ax.set_position((0, 0, 1, 1))
-    ax.axis("off")
     band = {n.index: band_of[n.column] for n in lay.nodes}
     where = {n.index: (left[n.column], top[band[n.index]] + row_height * (n.row + 0.5)) for n in lay.nodes}
     half_width = {n.index: 0.5 * CHAR * max(map(len, n.label.splitlines())) + 0.07 for n in lay.nodes}
-    for node in lay.nodes:
-        ax.text(*where[node.index], node.label, ha="center", va="center", fontsize=7, family="monospace",
-                zorder=2, bbox=dict(boxstyle="round,pad=0.4", facecolor=COLORS[node.role], edgecolor="0.3"))
-    arrow = dict(arrowstyle="->", color="0.45", lw=0.8, shrinkA=0, shrinkB=0)
     column = {n.index: n.column for n in lay.nodes}
+    paths = {}
     for source, target in lay.edges:  # from the right edge of the input's box to the left edge of the reader's
         (x0, y0), (x1, y1) = where[source], where[target]
         start, end = (x0 + half_width[source], y0), (x1 - half_width[target], y1)
         if band[source] == band[target]:
-            ax.annotate("", xy=end, xytext=start, zorder=1, arrowprops=arrow)
+            paths[source, target] = ([start[0], end[0]], [start[1], end[1]])
             continue
         # Into a later band, through the empty space only: along the gutter right of the input's column, along
         # the gap below its band, down the left margin (when a band lies between), along the gap above the
@@ -211,8 +214,45 @@ def _draw_layout(plt, lay: Layout, max_width: float | None = MAX_WIDTH):
         if band[target] > band[source] + 1:
             xs += [0.1, 0.1]
             ys += [below_source, above_target]
-        xs += [left_gutter, left_gutter]
-        ys += [above_target, end[1]]
-        ax.plot(xs, ys, color="0.45", lw=0.8, zorder=1)
-        ax.annotate("", xy=end, xytext=(left_gutter, end[1]), zorder=1, arrowprops=arrow)
+        xs += [left_gutter, left_gutter, end[0]]
+        ys += [above_target, end[1], end[1]]
+        paths[source, target] = (xs, ys)
+    return Geometry(size, where, half_width, paths)
+
+
+def _paint(ax, lay: Layout, geometry: Geometry, labels: dict[int, str] | None = None, current: int | None = None,
+           marked: tuple[tuple[int, int], ...] = (), mark_color: str = "#2a9d3a", backwards: bool = False) -> None:
+    """Draw the boxes (``labels`` in place of the layout's, where given) and the edges on ``ax``; the box
+    ``current`` outlined and the ``marked`` edges drawn thick in ``mark_color``, their arrows turned round
+    when ``backwards`` (a delta flows from the reader to its input): the animation's frames."""
+    ax.set_xlim(0, geometry.size[0])
+    ax.set_ylim(geometry.size[1], 0)
+    ax.set_position((0, 0, 1, 1))
+    ax.axis("off")
+    for node in lay.nodes:
+        here = node.index == current
+        ax.text(*geometry.where[node.index], (labels or {}).get(node.index, node.label), ha="center",
+                va="center", fontsize=7, family="monospace", zorder=3 if here else 2,
+                bbox=dict(boxstyle="round,pad=0.4", facecolor=COLORS[node.role],
+                          edgecolor=mark_color if here else "0.3", linewidth=2.5 if here else 1))
+    for edge, (xs, ys) in geometry.paths.items():
+        color, lw = (mark_color, 2.2) if edge in marked else ("0.45", 0.8)
+        if backwards and edge in marked:  # the arrow is the first segment, pointing back at the input
+            xs, ys = xs[::-1], ys[::-1]
+        if len(xs) > 2:  # the way through the gaps into a later band; the arrow is the last segment
+            ax.plot(xs[:-1], ys[:-1], color=color, lw=lw, zorder=1)
+        ax.annotate("", xy=(xs[-1], ys[-1]), xytext=(xs[-2], ys[-2]), zorder=1,
+                    arrowprops=dict(arrowstyle="->", color=color, lw=lw, shrinkA=0, shrinkB=0))
+
+
+def _draw_layout(plt, lay: Layout, max_width: float | None = MAX_WIDTH):
+    geometry = _geometry(lay, max_width)
+    fig, ax = plt.subplots(figsize=geometry.size)
+    _paint(ax, lay, geometry)
     return fig
+
+
+# the animation of a pass (its own module: frames, captions, writers), drawn with this module's layout
+from .animation import Animation, animate  # noqa: E402
+
+__all__ = ["Animation", "Layout", "animate", "bands", "describe_array", "draw", "layout"]
