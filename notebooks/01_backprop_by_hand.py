@@ -18,11 +18,13 @@
 # and check every `delta` (the gradient of the loss with respect to that layer's output) against the
 # chain rule done by hand.
 #
-# **Where to put the breakpoint.** Open `tinygrad_cg/graph.py`, put a breakpoint on the line
-# `layer.backward()` inside `Graph.backward`, and run the backward cell under a debugger. Each time it
-# stops, step into the layer's `backward`: for `Square` it is the single line
-# `x.delta += 2 * x.output * self.delta`. Every layer **adds** into its inputs' deltas; that is how a layer
-# used twice gets the sum of both paths.
+# **Where to put the breakpoint.** In a script (or a cell) that imported `tinygrad_cg as cg`, write
+# `breakpoint()` on the line before `graph.backward()`. At the `(Pdb)` prompt type
+# `b cg.layers.Square.backward` and then `c`: the debugger stops inside `Square.backward`, from whatever folder
+# you run in. Step (`n`) to its one line, `x.delta += 2 * x.output * self.delta`, and print `x.delta` before
+# and after it. Every layer **adds** into its inputs' deltas; that is how a layer used twice gets the sum of
+# both paths. `b cg.graph.Graph.backward` stops at the loop itself instead. Below, the same walk is shown
+# without a debugger: as records, and as an animation.
 
 # %%
 import numpy as np
@@ -73,6 +75,37 @@ for name, expected in by_hand.items():
 
 # %%
 cg.viz.draw(graph)
+
+# %% [markdown]
+# ## The pass as data: one record per layer
+#
+# `graph.forward_steps(feed)` and `graph.backward_steps()` walk the same loops and hand you one record per
+# layer: its number, what it read, and what it wrote. A backward record holds each input's delta **before and
+# after** the layer's `+=`. Iterate, stop anywhere, look at anything: a debugger that cannot get lost.
+
+# %%
+for step in graph.forward_steps({"x": 2.0, "y": 3.0}):
+    print(step)
+for step in graph.backward_steps():
+    print(step)
+    if step.layer.name == "r":
+        before, after = step.deltas[graph.index[id(p)]]
+        print(f"    p.delta was {before}, is now {after}")
+assert float(w.delta) == -8.0
+
+# %% [markdown]
+# ## Watch it happen
+#
+# `cg.viz.animate` draws the graph once per step: in the forward pass the running layer is outlined and the
+# edges it reads are green; then every delta is set to 0 and the loss's to 1; in the backward pass the edges
+# along which a layer adds into its inputs' deltas are red, and each box shows its delta as it grows. Press
+# play, or drag the slider. (`cg.viz.animate(graph, feed, "backprop.gif")` writes a GIF;
+# `tinygrad-cg example --animate backprop.gif` does it from the command line.)
+
+# %%
+animation = cg.viz.animate(graph, {"x": 2.0, "y": 3.0})
+assert [f.current for f in animation.frames if f.phase == "backward"] == [5, 4, 3]
+animation
 
 # %% [markdown]
 # ## The same deltas from finite differences

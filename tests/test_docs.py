@@ -78,6 +78,9 @@ def test_a_tutorial_page_shows_its_outputs_and_renders_its_math(site, browser):
     assert page.locator("mjx-container").count() >= 3  # $p = w x$ and friends typeset by MathJax ...
     assert page.locator("text=\\(").count() == 0  # ... so no raw TeX delimiters are left on the page
     assert "-8." in page.inner_text("article")  # an executed cell's printed output: w.delta = -8
+    player = page.locator("div.animation img")  # viz.animate's player (matplotlib's jshtml) with its first frame
+    assert player.count() == 1 and player.evaluate("img => img.naturalWidth") > 100
+    assert page.locator("div.animation input[type=range]").count() == 1  # the slider over the frames
     page.screenshot(path=str(SCREENSHOTS / "tutorial_01.png"), full_page=False)
     page.close()
 

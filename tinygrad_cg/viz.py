@@ -253,6 +253,4 @@ def _draw_layout(plt, lay: Layout, max_width: float | None = MAX_WIDTH):
 
 
 # the animation of a pass (its own module: frames, captions, writers), drawn with this module's layout
-from .animation import Animation, animate  # noqa: E402
-
-__all__ = ["Animation", "Layout", "animate", "bands", "describe_array", "draw", "layout"]
+from .animation import Animation, animate  # noqa: E402, F401 - cg.viz.animate is the public name
