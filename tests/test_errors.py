@@ -122,8 +122,8 @@ IMAGES = L.Input("images", shape=(None, 1, 8, 8))
     (lambda: L.Step(IMAGES, [0.0], [0.0, 1.0], backward="straight"), "Step: backward must be one of"),
     (lambda: L.Step(IMAGES, [1.0, 0.0], [0.0, 1.0, 2.0]), "Step: thresholds must be finite and strictly"),
     (lambda: L.Step(IMAGES, [0.0], [0.0, 1.0], sharpness=[1.0, 2.0]), "Step: sharpness must be one positive"),
-    (lambda: cg.nn.batch_norm(L.Flatten(IMAGES), momentum=1.5), "BatchNorm: momentum must be a finite number"),
-    (lambda: cg.nn.batch_norm(L.Flatten(IMAGES), eps=0), "BatchNorm: eps must be a finite number in \\(0"),
+    (lambda: cg.nn.batch_norm(L.Flatten(IMAGES), momentum=1.5), "BatchNorm: momentum must be a number in \\[0, 1\\]"),
+    (lambda: cg.nn.batch_norm(L.Flatten(IMAGES), eps=0), "BatchNorm: eps must be positive, got 0"),
 ])
 def test_out_of_range_constructor_arguments_raise_argument_error_naming_owner_and_value(build, match):
     with pytest.raises(cg.ArgumentError, match=match):
@@ -135,7 +135,10 @@ OPTIMIZER_MISUSE = [
     (optim.SGD, dict(lr=0.1, weight_decay=-1), "weight_decay"),
     (optim.SGD, dict(lr=0.1, schedule=0.5), "schedule must be a callable"),
     (optim.Momentum, dict(lr=0.1, mu=2), "mu"), (optim.Momentum, dict(lr=0.1, mu=-0.5), "mu"),
-    (optim.Nesterov, dict(lr=0.1, mu=1.0), "mu"),
+    (optim.Nesterov, dict(lr=0.1, mu=1.0), "mu"), (optim.Momentum, dict(lr=0.1, momentum=1.0), "momentum"),
+    (optim.SGD, dict(lr=0.1, nesterov=True), "nesterov=True needs a momentum > 0"),
+    (optim.SGD, dict(lr=0.1, momentum=0.9, mu=0.9), "momentum and mu are two names"),
+    (optim.SGD, dict(lr=0), "lr must be positive, got 0"), (optim.Adam, dict(lr=-1), "lr must be positive"),
     (optim.Adagrad, dict(lr=-1), "lr"), (optim.Adagrad, dict(eps=-1e-3), "eps"),
     (optim.RMSprop, dict(alpha=1.2), "alpha"), (optim.RMSprop, dict(eps=-1.0), "eps"),
     (optim.Adam, dict(betas=(1.5, 0.9)), "betas\\[0\\]"), (optim.Adam, dict(betas=(0.9, 1.0)), "betas\\[1\\]"),
@@ -149,6 +152,26 @@ OPTIMIZER_MISUSE = [
 def test_every_optimizer_checks_its_hyperparameters(optimizer, kwargs, arg):
     with pytest.raises(cg.ArgumentError, match=f"{optimizer.__name__}: {arg}"):
         optimizer([L.Variable(np.zeros(2))], **kwargs)
+
+
+@pytest.mark.parametrize("params,match", [
+    (lambda g: g, "pass graph.variables, not the Graph itself"),
+    (lambda g: g.variables[0], r"pass \[affine_\d+\.W\] \(or graph.variables\), not one Variable"),
+    (lambda g: np.zeros(3), "got a ndarray; wrap a parameter array in L.Variable"),
+    (lambda g: [], "no parameters to train"),
+])
+def test_optimizers_say_what_to_pass_when_given_something_else(params, match):
+    x = L.Input("x", shape=(None, 2))
+    graph = cg.Graph(L.Sum(cg.nn.affine(x, 1, rng=0)))
+    with pytest.raises(cg.GraphError, match=match):
+        optim.Adam(params(graph), lr=0.1)
+
+
+def test_optimizers_accept_torchs_argument_names():
+    w = [L.Variable(np.ones(2))]
+    assert optim.Momentum(w, lr=1e-3, momentum=0.5).mu == 0.5 and optim.Momentum(w, lr=1e-3, mu=0.5).momentum == 0.5
+    sgd = optim.SGD(w, lr=1e-3, momentum=0.9, nesterov=True)
+    assert sgd.nesterov and optim.Nesterov(w, lr=1e-3).nesterov and not optim.Momentum(w, lr=1e-3).nesterov
 
 
 @pytest.mark.parametrize("make,match", [

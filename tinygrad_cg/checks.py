@@ -9,7 +9,7 @@ from typing import Any
 
 from .errors import ArgumentError
 
-__all__ = ["ArgumentError", "integer", "integer_pair", "real", "owner_name"]
+__all__ = ["ArgumentError", "describe_range", "integer", "integer_pair", "real", "owner_name"]
 
 
 def integer(owner: str, arg: str, value: Any, minimum: int) -> int:
@@ -36,9 +36,21 @@ def real(owner: str, arg: str, value: Any, low: float = -math.inf, high: float =
     if ok:
         ok = (value > low if low_open else value >= low) and (value < high if high_open else value <= high)
     if not ok:
-        interval = f"{'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
-        raise ArgumentError(f"{owner}: {arg} must be a finite number in {interval}, got {value!r}")
+        raise ArgumentError(f"{owner}: {arg} must be {describe_range(low, high, low_open, high_open)}, got {value!r}")
     return float(value)
+
+
+def describe_range(low: float, high: float, low_open: bool = False, high_open: bool = False) -> str:
+    """The allowed values in words: "positive", "a number >= 0", "a number in [0, 1)"; finite is implied."""
+    if math.isinf(low) and math.isinf(high):
+        return "a finite number"
+    if math.isinf(high):
+        if low == 0:
+            return "positive" if low_open else "a number >= 0"
+        return f"a number {'>' if low_open else '>='} {low:g}"
+    if math.isinf(low):
+        return f"a number {'<' if high_open else '<='} {high:g}"
+    return f"a number in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
 
 
 def owner_name(kind: str, name: str | None) -> str:

@@ -23,7 +23,7 @@ def feature_size(x: Layer, what: str) -> int:
     """The last static dimension of ``x``, needed to size a weight; a clear error when unknown."""
     if x.shape is None or len(x.shape) < 2 or x.shape[-1] is None:
         raise GraphError(
-            f"{what}: the feature size of {x.describe()} is unknown (shape {x.shape}); declare the "
+            f"{what}: the feature size of {x.describe()} is unknown (shape {fmt_shape(x.shape)}); declare the "
             "Input's shape, e.g. L.Input('x', shape=(None, 30)), or pass n_in="
         )
     return x.shape[-1]
@@ -77,7 +77,7 @@ def mlp(
 def _channels_and_size(x: Layer, what: str) -> tuple[int, int, int]:
     if x.shape is None or len(x.shape) != 4 or None in x.shape[1:]:
         raise GraphError(
-            f"{what}: needs images of known shape (N, C, H, W); {x.describe()} has shape {x.shape} "
+            f"{what}: needs images of known shape (N, C, H, W); {x.describe()} has shape {fmt_shape(x.shape)} "
             "(declare it, e.g. L.Input('x', shape=(None, 1, 28, 28)))"
         )
     return x.shape[1], x.shape[2], x.shape[3]
@@ -137,7 +137,8 @@ def conv1d(
 ) -> L.Reshape:
     """1-D convolution, the H = 1 case of conv2d: x (N, C_in, length) -> (N, c_out, OL)."""
     if x.shape is None or len(x.shape) != 3 or None in x.shape[1:]:
-        raise GraphError(f"nn.conv1d: needs (N, C, length) of known C and length; {x.describe()} has {x.shape}")
+        raise GraphError(f"nn.conv1d: needs (N, C, length) of known C and length; {x.describe()} has "
+                         f"{fmt_shape(x.shape)}")
     c_in, length = x.shape[1], x.shape[2]
     images = L.Reshape(x, (c_in, 1, length))
     conv = conv2d(images, c_out, (1, kernel), stride, (0, padding), rng=rng, init=init, name=name, fused=fused)

@@ -26,20 +26,15 @@ class Optimizer:
 
     Args:
         params: the Variables to train (e.g. ``graph.variables``).
-        lr: the base learning rate alpha.
+        lr: the base learning rate alpha (> 0).
         weight_decay: L2 penalty lambda, added to the gradient: g <- g + lambda w (as torch does).
         schedule: a callable t -> factor; the learning rate at step t (from 0) is ``lr * schedule(t)``.
     """
 
     def __init__(self, params: Iterable[Variable], lr: float, weight_decay: float = 0.0,
                  schedule: Schedule | None = None):
-        self.params = list(params)
-        for p in self.params:
-            if not isinstance(p, Variable):
-                raise GraphError(f"{type(self).__name__} trains Variable layers, got {p!r}")
-        if not self.params:
-            raise GraphError(f"{type(self).__name__} got no parameters to train")
-        self.lr = self.check("lr", lr, 0)
+        self.params = self.variables_from(params)
+        self.lr = self.check("lr", lr, 0, low_open=True)  # lr = 0 would never move: almost surely a mistake
         self.weight_decay = self.check("weight_decay", weight_decay, 0)
         if schedule is not None and not callable(schedule):
             raise checks.ArgumentError(f"{type(self).__name__}: schedule must be a callable t -> factor, "
@@ -48,10 +43,35 @@ class Optimizer:
         self.t = 0
         self.state: list[dict[str, Any]] = [{} for _ in self.params]
 
-    def check(self, arg: str, value: Any, low: float, high: float = float("inf"), high_open: bool = False) -> float:
-        """A hyperparameter in [low, high] (or [low, high)), else ``ArgumentError`` naming this optimizer and
-        ``arg`` (the ranges torch.optim checks, and decay rates below 1 so that averages forget)."""
-        return checks.real(type(self).__name__, arg, value, low, high, high_open=high_open)
+    def variables_from(self, params: Any) -> list[Variable]:
+        """The Variables to train, from ``graph.variables`` or any list of Variables; a Graph, a lone Variable
+        or an array gets a ``GraphError`` that says what to pass instead."""
+        from ..graph import Graph
+
+        name = type(self).__name__
+        if isinstance(params, Graph):
+            raise GraphError(f"{name} trains a list of Variables: pass graph.variables, not the Graph itself")
+        if isinstance(params, Variable):
+            raise GraphError(f"{name} trains a list of Variables: pass [{params.name}] (or graph.variables), "
+                             "not one Variable")
+        if isinstance(params, np.ndarray) or not isinstance(params, Iterable):
+            raise GraphError(f"{name} trains a list of Variables (graph.variables), got a {type(params).__name__}; "
+                             "wrap a parameter array in L.Variable and build the graph from it")
+        variables = list(params)
+        for p in variables:
+            if not isinstance(p, Variable):
+                raise GraphError(f"{name} trains Variable layers (pass graph.variables), got {p!r}")
+        if not variables:
+            raise GraphError(f"{name} got no parameters to train (graph.variables is empty: no L.Variable "
+                             "upstream of the graph's outputs)")
+        return variables
+
+    def check(self, arg: str, value: Any, low: float, high: float = float("inf"), high_open: bool = False,
+              low_open: bool = False) -> float:
+        """A hyperparameter in [low, high] (a bound excluded when ``*_open``), else ``ArgumentError`` naming
+        this optimizer and ``arg`` (the ranges torch.optim checks, lr > 0, and decay rates below 1 so that
+        averages forget)."""
+        return checks.real(type(self).__name__, arg, value, low, high, high_open=high_open, low_open=low_open)
 
     @property
     def current_lr(self) -> float:
