@@ -8,7 +8,7 @@ import importlib
 from pathlib import Path
 from types import ModuleType
 
-from .common import add_run_arguments, run_command
+from .common import add_run_arguments, plain_text, run_command
 
 DEMOS = ("parity", "optimizers", "flat_activations", "pwl_conditioning", "e2e_vs_decomposition", "depth")
 
@@ -26,8 +26,8 @@ def load(name: str) -> ModuleType:
 
 def main(argv: list[str] | None = None, prog: str = "python -m demos") -> int:
     demos = available()
-    parser = argparse.ArgumentParser(prog=prog, description=__doc__)
-    parser.add_argument("name", choices=[*demos, "all"])
+    parser = argparse.ArgumentParser(prog=prog, description=plain_text(__doc__))
+    parser.add_argument("name", choices=[*demos, "all"], help="the demo to run, or all of them in turn")
     add_run_arguments(parser)
     args = parser.parse_args(argv)
     names = list(demos) if args.name == "all" else [args.name]

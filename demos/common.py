@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import re
 import sys
 import time
 import warnings
@@ -202,8 +203,14 @@ def count_at_least(minimum: int, what: str):
     return parse
 
 
-def standard_parser(description: str) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description=description)
+def plain_text(docstring: str) -> str:
+    """A docstring's first paragraph as terminal text: one paragraph, reST's ``double backticks`` dropped."""
+    paragraph = docstring.strip().split("\n\n")[0]
+    return " ".join(re.sub(r"``([^`]*)``", r"\1", paragraph).split())
+
+
+def standard_parser(description: str, prog: str | None = None) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=prog, description=plain_text(description))
     add_run_arguments(parser)
     return parser
 
@@ -229,7 +236,7 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fresh", action="store_true", help="ignore the run cache: recompute every run")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides",
                         help="override a field of the demo's settings (repeatable), e.g. --set iterations=3000")
-    parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars (for logs and CI)")
 
 
 def run_options(args: argparse.Namespace) -> dict:
@@ -312,7 +319,7 @@ def run_command(parser: argparse.ArgumentParser, args: argparse.Namespace, modul
             parser.error(f"{name}: {error}")
     results = []
     for name, module in modules.items():
-        print(f"== {name} ({options['scale']} plan)", file=sys.stderr)
+        print(f"== {name} ({plan_time(module, options['scale'])})", file=sys.stderr)
         try:
             results.append(run_demo(module, **options))
         except runner.ClusterError as error:
@@ -325,6 +332,14 @@ def run_command(parser: argparse.ArgumentParser, args: argparse.Namespace, modul
     return 0 if not failed else 1
 
 
+def plan_time(module, scale: str) -> str:
+    """``paper plan, estimated ~20 min a seed on 2 cores; --quick runs the minutes-long plan``: said before a
+    run starts, so that nobody starts hours of work unawares."""
+    estimate = getattr(module, "PLAN_TIMES", {}).get(scale)
+    text = f"{scale} plan" + (f", estimated {estimate} on 2 cores" if estimate else "")
+    return text + ("" if scale == "quick" else "; --quick runs the minutes-long plan")
+
+
 def run_single(module, argv: list[str] | None) -> int:
     """``main(argv)`` of a demo script: parse, run, write its report, exit 0 iff every claim held."""
     if module.__name__ == "__main__" and module.__spec__ is not None:
@@ -332,5 +347,6 @@ def run_single(module, argv: list[str] | None) -> int:
         # folder and the run identities are the same as ``python -m demos parity``'s, and Dask workers can
         # import the run functions
         module = importlib.import_module(module.__spec__.name)
-    parser = standard_parser(module.__doc__.splitlines()[0])
+    name = module.__name__.rsplit(".", 1)[-1]
+    parser = standard_parser(module.__doc__, prog=f"python -m demos {name}")
     return run_command(parser, parser.parse_args(argv), {module.__name__.rsplit(".", 1)[-1]: module})

@@ -75,6 +75,8 @@ PAPER = Settings()  # 10,000 steps; the judged depths as in the quick plan
 # 3,000 steps: at 2,000 the deep residual net was still falling fast on some seeds (seed 3: 0.048 against the
 # shallow plain net's 0.022); BatchNorm's training runs, the slowest and not judged, only in the paper plan
 QUICK = Settings(steps=3_000, train_kinds=("plain", "residual"))
+# how long a plan takes on the project's 2-core machine (docs/results/README.md; printed before a run starts)
+PLAN_TIMES = {"quick": "~25 s", "paper": "~1.5 min a seed"}
 
 # name: (activation, hidden std as a function of fan-in, BatchNorm after each hidden layer, residual blocks)
 SETUPS = {

@@ -62,6 +62,8 @@ PAPER = Settings()
 # 0..4 unconverged). [ours] The quick plan gives forward-only the other approaches' 10,000, so that "forward-only
 # reaches the lowest test error" compares converged runs on every seed; the paper plan keeps the authors' 5,000.
 QUICK = Settings(forward_only_iterations=10_000, adam_eps_form="torch")
+# how long a plan takes on the project's 2-core machine (docs/results/README.md; printed before a run starts)
+PLAN_TIMES = {"quick": "~1 min", "paper": "~2 min a seed"}
 
 
 def smooth_step(p: cg.Layer, grid: np.ndarray) -> cg.Layer:

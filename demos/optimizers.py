@@ -40,6 +40,8 @@ class Settings:
 
 PAPER = Settings()
 QUICK = Settings(steps=400)
+# how long a plan takes on the project's 2-core machine (docs/results/README.md; printed before a run starts)
+PLAN_TIMES = {"quick": "~3 s", "paper": "~15 s a seed"}
 
 
 class Rosenbrock(cg.Layer):  # how a user writes a layer of their own

@@ -314,4 +314,44 @@ def test_a_demo_run_as_a_module_caches_under_its_own_name(tmp_path):
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert [p.name for p in (tmp_path / "runs").iterdir()] == ["optimizers"]  # not "__main__"
-    assert "== optimizers (quick plan)" in done.stderr
+    assert "== optimizers (quick plan, estimated ~3 s on 2 cores)" in done.stderr
+
+
+DEMO_NAMES = ["parity", "optimizers", "flat_activations", "pwl_conditioning", "e2e_vs_decomposition", "depth"]
+
+
+@pytest.mark.parametrize("name", DEMO_NAMES)
+def test_every_demo_help_names_its_command_says_its_whole_description_and_helps_every_option(name, capsys):
+    import importlib
+
+    module = importlib.import_module(f"demos.{name}")
+    with pytest.raises(SystemExit) as exit_:
+        module.main(["--help"])
+    text = capsys.readouterr().out
+    assert exit_.value.code == 0 and text.startswith(f"usage: python -m demos {name} ")
+    description = " ".join(text.split("\n\n")[1].split())
+    assert description.endswith((".", ")")) and description.count("(") == description.count(")")  # whole
+    assert "``" not in text
+    from demos.common import standard_parser
+
+    parser = standard_parser(module.__doc__, prog=f"python -m demos {name}")
+    assert all(action.help for action in parser._actions), [a.dest for a in parser._actions if not a.help]
+    assert module.PLAN_TIMES["quick"] and module.PLAN_TIMES["paper"]
+
+
+def test_the_runners_help_has_no_rest_markup(capsys):
+    from demos.__main__ import main as demos_main
+    from tinygrad_cg.cli import main as cli_main
+
+    for main in (demos_main, cli_main):
+        with pytest.raises(SystemExit):
+            main(["--help"])
+        assert "``" not in capsys.readouterr().out
+
+
+def test_a_paper_plan_says_how_long_it_takes_before_it_starts():
+    from demos.common import plan_time
+
+    assert plan_time(optimizers_demo, "paper") == ("paper plan, estimated ~15 s a seed on 2 cores; --quick runs "
+                                                   "the minutes-long plan")
+    assert plan_time(optimizers_demo, "quick") == "quick plan, estimated ~3 s on 2 cores"

@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         from .demos.__main__ import main as demos_main  # the repository's demos/, shipped as tinygrad_cg.demos
 
         return demos_main(argv[1:], prog="tinygrad-cg demos")
-    parser = argparse.ArgumentParser(prog="tinygrad-cg", description=__doc__)
+    parser = argparse.ArgumentParser(prog="tinygrad-cg", description=__doc__.replace("``", ""))
     sub = parser.add_subparsers(dest="command", required=True)
     example = sub.add_parser("example", help="the lecture's least-squares graph, traced step by step")
     example.add_argument("--draw", metavar="PATH", help="also draw the graph after its pass (.png or .svg)")
