@@ -184,6 +184,14 @@ def snr_table(settings: Settings, seed: int) -> dict:
     return table
 
 
+def resolved(estimate: dict) -> str:
+    """An SNR estimate as a table cell: the number where it is resolved from 0 (above 2 standard errors), else
+    "not resolved from 0" with the raw estimate (which may be negative: an unbiased estimate of a tiny SNR)."""
+    if "se" not in estimate or estimate["snr"] > 2 * estimate["se"]:
+        return f"{estimate['snr']:.2e}"
+    return f"not resolved from 0 (estimate {estimate['snr']:.1e})"
+
+
 def snr_markdown(snr: dict, ks) -> str:
     lines = ["| k | gradient of | SNR (float64) | standard error | upper bound | SNR (float32) | float32 rounding |",
              "| --- | --- | --- | --- | --- | --- | --- |"]
@@ -191,8 +199,8 @@ def snr_markdown(snr: dict, ks) -> str:
         for loss_name in SNR_LOSSES:
             r = snr[snr_key(loss_name, k, "float64")]
             f32 = snr.get(snr_key(loss_name, k, "float32"))
-            extra = f"{f32['snr']:.2e} | {snr[f'rounding|{k}']:.1e}" if f32 else " | "
-            lines.append(f"| {k} | {loss_name} | {r['snr']:.2e} | {r['se']:.1e} | {r['upper']:.1e} | {extra} |")
+            extra = f"{resolved(f32)} | {snr[f'rounding|{k}']:.1e}" if f32 else " | "
+            lines.append(f"| {k} | {loss_name} | {resolved(r)} | {r['se']:.1e} | {r['upper']:.1e} | {extra} |")
     lines += ["", "The authors' estimator (`tuple_rect_SNR.py`, float64) on disjoint tuples of the same images:", "",
               "| k | gradient of | tuples T | its SNR | its floor 1/T | paper's SNR of the same gradients |",
               "| --- | --- | --- | --- | --- | --- |"]

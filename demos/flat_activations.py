@@ -223,9 +223,16 @@ def judge(settings: Settings, runs: dict, seed: int) -> DemoResult:
     result.notes.append(f"{fo['near_fraction']:.1%} of test points lie within {settings.boundary_margin} of a "
                         f"boundary; an approach's test MSE is the median of its last {settings.final_evaluations} "
                         f"evaluations, {settings.final_every} iterations apart (the prediction figure shows that "
-                        "evaluation); forward-only trains "
-                        f"{settings.forward_only_iterations:,} iterations, the others {settings.iterations:,}")
+                        "evaluation); " + budgets_sentence(settings))
     return result
+
+
+def budgets_sentence(settings: Settings) -> str:
+    """How long each approach trains, in words (one number when the plan gives all the same budget)."""
+    if settings.forward_only_iterations == settings.iterations:
+        return f"every approach trains {settings.iterations:,} iterations"
+    return (f"forward-only trains {settings.forward_only_iterations:,} iterations [orig], the others "
+            f"{settings.iterations:,}")
 
 
 def figures(settings: Settings, results: dict, out: Path) -> list[Path]:

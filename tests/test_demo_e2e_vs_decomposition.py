@@ -204,3 +204,13 @@ def test_stock_snr_matches_gradient_snr_on_dense_gradients():
     expected = cg.diagnostics.gradient_snr(per_example).snr
     measured = e2e_stocks.stock_snr("end-to-end", k, m, seed=0, inputs=d, chunk=m)
     assert measured == pytest.approx(expected, rel=1e-9)
+
+
+def test_an_snr_not_resolved_from_zero_is_said_so_in_the_table():
+    assert e2e_snr.resolved({"snr": 3.2e-3, "se": 1e-4}) == "3.20e-03"
+    assert e2e_snr.resolved({"snr": -3.97e-05, "se": 4e-5}) == "not resolved from 0 (estimate -4.0e-05)"
+
+
+def test_the_plans_adam_is_the_authors_at_paper_scale_and_torchs_in_the_quick_plan():
+    assert demo.PAPER.adam_eps_form == "tensorflow" and demo.MEDIUM.adam_eps_form == "tensorflow"
+    assert demo.QUICK.adam_eps_form == "torch"  # the 30-seed sweep's plan, unchanged

@@ -117,3 +117,8 @@ def test_multiclass_has_the_authors_100_logits():
     assert approach.predict.layers[-1].shape == (None, 100) and len(grid) < 100
     prediction = demo.predict(approach, np.zeros((4, settings.dim)), grid)
     assert prediction.shape == (4, 1) and np.isin(prediction, grid).all()
+
+
+def test_the_report_says_each_budget_once():
+    assert demo.budgets_sentence(demo.QUICK) == "every approach trains 10,000 iterations"
+    assert demo.budgets_sentence(demo.PAPER) == "forward-only trains 5,000 iterations [orig], the others 10,000"
