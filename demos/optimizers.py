@@ -78,6 +78,8 @@ class Problem:
     learning_rates: dict[str, float]
     build: object  # w Variable -> loss layer
     value: object  # (X, Y) grids -> loss values, for the contours
+    minimum: tuple[float, float] | None = None  # marked on the figure (None: no minimum, e.g. a saddle)
+    minimum_label: str = "minimum"
 
 
 def ravine(kappa: float) -> Problem:
@@ -88,6 +90,7 @@ def ravine(kappa: float) -> Problem:
              Adam=0.2, Adadelta=1.0),
         lambda w: L.Multiply(L.Constant(0.5), L.Sum(L.Multiply(L.Constant(scale), L.Square(w)))),
         lambda X, Y: 0.5 * (X**2 + kappa * Y**2),
+        (0.0, 0.0),
     )
 
 
@@ -97,6 +100,7 @@ def saddle(start_y: float = 1e-3) -> Problem:
         dict(SGD=0.01, Momentum=0.01, Nesterov=0.01, Adagrad=0.01, RMSprop=0.01, Adam=0.01, Adadelta=1.0),
         lambda w: L.Sum(L.Multiply(L.Constant([1.0, -1.0]), L.Square(w))),
         lambda X, Y: X**2 - Y**2,
+        (0.0, 0.0), "saddle point (no minimum)",
     )
 
 
@@ -106,6 +110,7 @@ def rosenbrock() -> Problem:
         dict(SGD=5e-4, Momentum=2e-4, Nesterov=2e-4, Adagrad=0.3, RMSprop=0.01, Adam=0.05, Adadelta=1.0),
         lambda w: Rosenbrock(w),
         lambda X, Y: (1 - X) ** 2 + 100 * (Y - X**2) ** 2,
+        (1.0, 1.0),
     )
 
 
@@ -120,11 +125,15 @@ def logistic(seed: int) -> Problem:
         scores = X[:, :1, None] * A[None] + X[:, 1:, None] * B[None]
         return np.logaddexp(0, -y[:, :, None] * scores).mean(axis=0)
 
+    from scipy.optimize import minimize
+
+    best = minimize(lambda w: float(value(np.full((1, 1), w[0]), np.full((1, 1), w[1])).ravel()[0]), np.zeros(2)).x
     return Problem(
         "logistic regression", (-3.0, 3.0), (-4.0, 6.0, -4.0, 6.0),
         dict(SGD=0.5, Momentum=0.1, Nesterov=0.1, Adagrad=0.5, RMSprop=0.05, Adam=0.1, Adadelta=1.0),
         lambda w: L.LogisticLoss(L.MatMul(L.Constant(X), _column(w)), L.Constant(y)),
         value,
+        (float(best[0]), float(best[1])),
     )
 
 
@@ -134,7 +143,7 @@ def _column(w: cg.Layer) -> cg.Layer:
 
 
 def make_optimizer(name: str, params, lr: float):
-    momentum = {"mu": 0.9} if name in ("Momentum", "Nesterov") else {}
+    momentum = {"momentum": 0.9} if name in ("Momentum", "Nesterov") else {}
     return optim.ALL[name](params, lr=lr, **momentum)
 
 
@@ -161,7 +170,7 @@ def measured_contraction(kappa: float, momentum: bool) -> tuple[float, float]:
     root = math.sqrt(kappa)
     if momentum:
         predicted = (root - 1) / (root + 1)
-        lr, extra = 4 / (1 + root) ** 2, {"mu": predicted**2}
+        lr, extra = 4 / (1 + root) ** 2, {"momentum": predicted**2}
     else:
         predicted = (kappa - 1) / (kappa + 1)
         lr, extra = 2 / (1 + kappa), {}
@@ -241,40 +250,64 @@ def figures(settings: Settings, results: dict, out: Path) -> list[Path]:
     return [plot_trajectories(shown, results[seed], out), plot_losses(shown, results, out)]
 
 
+# one style per optimizer, so that a path hidden under another still shows at its ends and bends
+STYLES = {"SGD": dict(color="C0", ls="-"), "Momentum": dict(color="C1", ls="--"),
+          "Nesterov": dict(color="C2", ls=":"), "Adagrad": dict(color="C3", ls="-."),
+          "RMSprop": dict(color="C4", ls="-"), "Adam": dict(color="C5", ls="--"), "Adadelta": dict(color="C6", ls=":")}
+
+
 def plot_trajectories(problems: list[Problem], runs: dict, out: Path) -> Path:
-    """Every optimizer's path over the problem's contours (one seed)."""
-    fig, axes = plt.subplots(1, len(problems), figsize=(5 * len(problems), 4.5))
-    for ax, problem in zip(axes, problems, strict=True):
+    """Every optimizer's path over the problem's contours (one seed): one panel per problem in a 2 x 2 grid,
+    the start and the minimum marked, one legend for all."""
+    columns = 2
+    rows = math.ceil(len(problems) / columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(6.2 * columns, 5 * rows), squeeze=False)
+    for ax, problem in zip(axes.flat, problems, strict=False):
         x0, x1, y0, y1 = problem.extent
         X, Y = np.meshgrid(np.linspace(x0, x1, 200), np.linspace(y0, y1, 200))
         Z = problem.value(X, Y)
         levels = np.quantile(Z, np.linspace(0.01, 0.95, 25))
-        ax.contour(X, Y, Z, levels=np.unique(levels), cmap="Greys", linewidths=0.6)
+        ax.contour(X, Y, Z, levels=np.unique(levels), cmap="Greys", linewidths=0.7, alpha=0.8)
         for name, path in runs[f"compare {problem.name}"]["paths"].items():
-            ax.plot(path[:, 0], path[:, 1], lw=1.2, label=name)
-        ax.plot(*problem.start, "ko")
+            ax.plot(path[:, 0], path[:, 1], lw=1.6, label=name, **STYLES.get(name, {}))
+        ax.plot(*problem.start, "ko", ms=7, label="start")
+        if problem.minimum is not None:
+            marker = "X" if problem.minimum_label.startswith("saddle") else "*"
+            ax.plot(*problem.minimum, marker, color="gold", mec="black", ms=14, label=problem.minimum_label)
         ax.set_xlim(x0, x1)
         ax.set_ylim(y0, y1)
-        ax.set_title(problem.name)
-    axes[0].legend(fontsize=8)
-    return save_figure(fig, out / "optimizers_trajectories.png", dpi=90)
+        ax.set_title(problem.name, fontsize=12)
+        ax.set_xlabel("w[0]", fontsize=11)
+        ax.set_ylabel("w[1]", fontsize=11)
+    for ax in axes.flat[len(problems):]:
+        ax.set_visible(False)
+    handles, labels = {}, {}
+    for ax in axes.flat:  # every name once, the minimum and the saddle point included
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            handles.setdefault(label, handle)
+    labels = list(handles)
+    fig.legend([handles[label] for label in labels], labels, loc="lower center", ncol=5, fontsize=11,
+               frameon=False)
+    fig.suptitle("Seven optimizers from the same start over each problem's contours", fontsize=13)
+    return save_figure(fig, out / "optimizers_trajectories.png", dpi=90, rect=(0, 0.08, 1, 0.97))
 
 
 def plot_losses(problems: list[Problem], results: dict, out: Path) -> Path:
-    fig, axes = plt.subplots(1, len(problems), figsize=(5 * len(problems), 4))
+    fig, axes = plt.subplots(1, len(problems), figsize=(5 * len(problems), 4.4))
     for ax, problem in zip(axes, problems, strict=True):
         for name in optim.ALL:
             curves = [by_key[f"compare {problem.name}"]["losses"][name] for by_key in results.values()]
-            plot_band(ax, np.arange(max(map(len, curves))), curves, label=name, lw=1.2)
+            plot_band(ax, np.arange(max(map(len, curves))), curves, label=name, lw=1.4, **STYLES.get(name, {}))
         if problem.name.startswith("saddle"):
             ax.set_yscale("symlog", linthresh=1e-3)  # the saddle's loss goes negative
         else:
             ax.set_yscale("log")
         ax.set_title(problem.name)
         ax.set_xlabel("iteration")
-    axes[0].set_ylabel("loss")
-    axes[0].legend(fontsize=8)
-    return save_figure(fig, out / "optimizers_losses.png", dpi=90)
+        ax.set_ylabel("loss")
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=10, frameon=False)
+    return save_figure(fig, out / "optimizers_losses.png", dpi=90, rect=(0, 0.1, 1, 1))
 
 
 def run(quick: bool = False, out: Path = Path("results"), seed: int = 0, show_progress: bool = True,

@@ -51,3 +51,29 @@ def test_compare_checks_its_arguments():
         optim.compare(logistic_problem, {}, steps=5)
     with pytest.raises(cg.ArgumentError, match="steps must be an integer >= 1, got 0"):
         optim.compare(logistic_problem, OPTIMIZERS, steps=0)
+
+
+def test_the_paths_panel_draws_the_functions_contours_names_its_axes_and_marks_the_minimum(tmp_path):
+    def rosenbrock(rng):
+        a, b = L.Variable(np.array(-1.5), name="a"), L.Variable(np.array(2.0), name="b")
+        loss = L.Add(L.Square(L.Subtract(L.Constant(1.0), a)),
+                     L.Multiply(L.Constant(100.0), L.Square(L.Subtract(b, L.Square(a)))))
+        return cg.Graph(loss, dtype=np.float64), None
+
+    steady = {"SGD": lambda p: optim.SGD(p, lr=1e-3), "Adam": OPTIMIZERS["Adam"]}
+    result = optim.compare(rosenbrock, steady | {"Adam fast": lambda p: optim.Adam(p, lr=0.1)}, steps=100)
+    assert result.parameter_names == ("a", "b")
+    fig = result.plot(tmp_path / "rosenbrock.png", function=lambda a, b: (1 - a) ** 2 + 100 * (b - a**2) ** 2,
+                      minimum=(1.0, 1.0))
+    paths = fig.axes[1]
+    assert paths.get_xlabel() == "a" and paths.get_ylabel() == "b"
+    assert paths.collections  # the contour lines
+    styles = {line.get_linestyle() for line in paths.lines[:3]}
+    assert len(styles) == 3  # one line style per optimizer: a path under another still shows
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert labels == ["SGD", "Adam", "Adam fast", "start", "minimum"]
+    scalar_only = result.plot(function=lambda a, b: float((1 - a) ** 2 + 100 * (b - a * a) ** 2))  # point by point
+    assert scalar_only.axes[1].collections
+    with np.errstate(all="ignore"):
+        diverged = optim.compare(rosenbrock, {"SGD": lambda p: optim.SGD(p, lr=0.1)}, steps=30)  # to inf and NaN
+        assert len(diverged.plot(function=lambda a, b: (1 - a) ** 2 + 100 * (b - a**2) ** 2).axes) == 2
