@@ -306,9 +306,9 @@ def figures(settings: Settings, results: dict, out: Path) -> list[Path]:
         ax.set_yscale("log")
         ax.set_title(f"{setup} (L = {deepest})", fontsize=10)
         ax.set_xlabel("hidden layer")
-    axes.flat[0].legend(fontsize=7)
-    axes[0, 0].set_ylabel("at initialisation")
-    axes[1, 0].set_ylabel("at initialisation")
+    axes.flat[0].legend(fontsize=8)
+    for row in axes:
+        row[0].set_ylabel("output std and ||delta|| of each\nhidden layer, at initialisation")
     per_layer = save_figure(fig, out / "depth_per_layer.png")
 
     fig, (forward, backward) = plt.subplots(1, 2, figsize=(12, 4.2), sharey=True)

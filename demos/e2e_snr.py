@@ -213,22 +213,29 @@ def snr_markdown(snr: dict, ks) -> str:
 
 
 def plot_snr(results: dict, ks, out: Path) -> Path:
-    """log SNR vs k for each loss (each seed's points; an upper bound where an estimate is not resolved)."""
-    fig, ax = plt.subplots(figsize=(6, 4.2))
-    styles = {"end-to-end": ("red", "o-"), "decomposition": ("blue", "o-"),
-              "decomposition objective": ("cornflowerblue", "s--")}
+    """log SNR vs k for each loss: one line per seed through its estimates, an open triangle (and a dashed
+    line to it) where an estimate is not resolved from 0 and only its upper bound is drawn; the authors'
+    estimator, float32 and the float32 lines beside them; one legend outside the axes."""
+    fig, ax = plt.subplots(figsize=(9.5, 4.8))
+    styles = {"end-to-end": ("red", "o"), "decomposition": ("blue", "o"),
+              "decomposition objective": ("cornflowerblue", "s")}
     for number, by_key in enumerate(results.values()):
         snr = by_key["snr"]
         first = number == 0
-        for loss_name, (color, style) in styles.items():
+        for loss_name, (color, marker) in styles.items():
             rows = [snr[snr_key(loss_name, k, "float64")] for k in ks]
-            resolved = [(k, r["snr"]) for k, r in zip(ks, rows, strict=True) if r["snr"] > 2 * r["se"]]
-            bounds = [(k, r["upper"]) for k, r in zip(ks, rows, strict=True) if r["snr"] <= 2 * r["se"]]
-            if resolved:
-                ax.plot(*zip(*resolved, strict=True), style, color=color, label=loss_name if first else None)
-            if bounds:
-                ax.plot(*zip(*bounds, strict=True), "v", color=color, ms=9,
-                        label=f"{loss_name}: upper bound" if first else None)
+            points = [(k, r["snr"] if r["snr"] > 2 * r["se"] else r["upper"], r["snr"] > 2 * r["se"])
+                      for k, r in zip(ks, rows, strict=True)]
+            last_resolved = max((i for i, (_, _, ok) in enumerate(points) if ok), default=-1)
+            solid = points[:last_resolved + 1]
+            ax.plot([k for k, _, _ in solid], [v for _, v, _ in solid], "-", marker=marker, color=color,
+                    lw=1.5, label=loss_name if first else None)
+            tail = points[max(last_resolved, 0):]
+            if any(not ok for _, _, ok in tail):  # the fall continues below what the estimate resolves
+                ax.plot([k for k, _, _ in tail], [v for _, v, _ in tail], "--", color=color, lw=1.2)
+                bounds = [(k, v) for k, v, ok in tail if not ok]
+                ax.plot(*zip(*bounds, strict=True), "v", color=color, mfc="white", ms=9,
+                        label=f"{loss_name}: upper bound (not resolved from 0)" if first else None)
         for loss_name, marker in (("end-to-end", "^"), ("decomposition", "s")):
             ax.plot(ks, [snr[f"original|{loss_name}|{k}"]["snr"] for k in ks], marker, ls=":", mfc="none",
                     color=styles[loss_name][0], label=f"{loss_name}, the authors' estimator" if first else None)
@@ -243,7 +250,7 @@ def plot_snr(results: dict, ks, out: Path) -> Path:
     ax.set_yscale("log")
     ax.set_xticks(list(ks))
     ax.set_xlabel("k (images per tuple)")
-    ax.set_ylabel("SNR of the gradient w.r.t. N1's last layer, at init")
-    ax.set_title(f"{len(results)} seed(s)" if len(results) > 1 else "")
-    ax.legend(fontsize=6)
+    ax.set_ylabel("SNR of the gradient w.r.t.\nN1's last layer, at init")
+    ax.set_title(f"SNR vs k, {len(results)} seed(s)")
+    ax.legend(fontsize=9, loc="center left", bbox_to_anchor=(1.02, 0.5), frameon=False)
     return save_figure(fig, out / "e2e_vs_decomposition_snr.png")
