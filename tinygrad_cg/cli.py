@@ -1,4 +1,4 @@
-"""The ``tinygrad-cg`` command: a walk through the lecture's graph, or the demos runner."""
+"""The ``tinygrad-cg`` command: a walk through the lecture's graph, the exercises, or the demos runner."""
 
 from __future__ import annotations
 
@@ -58,9 +58,73 @@ def main(argv: list[str] | None = None) -> int:
     demos = sub.add_parser("demos", help="run the demos (the same flags as python -m demos in a checkout)",
                            add_help=False)
     demos.add_argument("rest", nargs=argparse.REMAINDER)  # for the help text; handled above
+    add_exercise_commands(sub)
     args = parser.parse_args(argv)
+    if args.command == "exercises":
+        return exercises_command(parser, args)
     lecture_example(args.draw, args.animate)
     return 0
+
+
+def add_exercise_commands(sub) -> None:
+    from .exercises.catalogue import TRACKS
+
+    exercises = sub.add_parser("exercises", help="write the backward passes yourself: start a workspace, check it",
+                               description="Exercises: a copy of the library with the exercises' function bodies "
+                                           "blank, graded against the library itself.")
+    commands = exercises.add_subparsers(dest="action", required=True)
+    start = commands.add_parser("start", help="write a workspace (a new or empty folder)")
+    start.add_argument("dir", help="the folder to create")
+    start.add_argument("--track", choices=list(TRACKS), default="all",
+                       help="which exercises to blank (default: all, in the lectures' order)")
+    for name, text in (("status", "every exercise: done, failing or not started"),
+                       ("check", "grade one exercise (or all) and say what is wrong"),
+                       ("hint", "the next hint of an exercise: the formula, then the shapes, then the NumPy idiom")):
+        command = commands.add_parser(name, help=text)
+        if name == "check":
+            command.add_argument("exercise", nargs="?", help="its id, e.g. 1.3 (default: every exercise)")
+        if name == "hint":
+            command.add_argument("exercise", help="its id, e.g. 1.3")
+        command.add_argument("--dir", default=".", help="the workspace (default: this folder)")
+
+
+def exercises_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    """``tinygrad-cg exercises start|status|check|hint``; exit 0 when what was asked for is done."""
+    from .exercises import grader, workspace
+
+    try:
+        if args.action == "start":
+            chosen = workspace.start(args.dir, args.track)
+            print(f"wrote {args.dir}: {len(chosen)} exercises ({args.track}) in {args.dir}/{workspace.PACKAGE}/; "
+                  f"see {args.dir}/README.md. Next: cd {args.dir} && tinygrad-cg exercises status")
+            return 0
+        if args.action == "hint":
+            number, total, text = workspace.next_hint(args.dir, args.exercise)
+            print(f"Exercise {args.exercise}, hint {number} of {total}: {text}")
+            return 0
+        ids = [args.exercise] if getattr(args, "exercise", None) else workspace.load_state(args.dir)["exercises"]
+        verdicts = [grader.grade(i, args.dir) for i in ids]
+    except ValueError as error:  # a WorkspaceError, or an id not in the catalogue
+        parser.exit(2, f"tinygrad-cg exercises: error: {error}\n")
+    if args.action == "status" or len(verdicts) > 1:
+        print(status_table(verdicts))
+    else:
+        print(f"Exercise {verdicts[0].exercise}: {verdicts[0].message}")
+    return 0 if all(v.status == "done" for v in verdicts) else 1
+
+
+def status_table(verdicts) -> str:
+    from .exercises.catalogue import get
+
+    rows = [("id", "exercise", "status", "")] + [
+        (v.exercise, get(v.exercise).title, v.status,
+         "" if v.status == "done" else v.message.removeprefix("not started: ").split(" (hints")[0][:100])
+        for v in verdicts]
+    widths = [max(len(row[c]) for row in rows) for c in range(3)]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row[:3], widths, strict=True)) + "  " + row[3]
+             for row in rows]
+    done = sum(v.status == "done" for v in verdicts)
+    return "\n".join(line.rstrip() for line in lines) + f"\n{done} of {len(verdicts)} done"
 
 
 if __name__ == "__main__":
