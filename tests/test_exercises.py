@@ -109,13 +109,15 @@ MISTAKES = [
     ("7.1", "kernels/reference.py", "maxpool_backward",
      "n, c, oh, ow = delta.shape\ngrad = np.zeros(x_shape) if add_to is None else add_to\n"
      "windows = _pool_windows(np.zeros(x_shape), k, stride)\n"
-     "for y in range(oh):\n    for x in range(ow):\n        grad[:, :, y * stride:y * stride + k, x * stride:x * stride + k] "
+     "for y in range(oh):\n    for x in range(ow):\n"
+     "        grad[:, :, y * stride:y * stride + k, x * stride:x * stride + k] "
      "+= delta[:, :, y:y + 1, x:x + 1] / (k * k)\nreturn grad", "differs from the library's"),
     ("8.1", "optim/sgd.py", "SGD.update",
      "buffer = self.velocity(grad, state)\nparam -= lr * buffer", "SGD(lr=0.1, momentum=0.9, nesterov=True): after "
      "step 1"),
     ("8.4", "optim/adaptive.py", "Adam.update",
-     "beta1, beta2 = self.betas\nm = self.buffer(state, 'exp_avg', param)\nv = self.buffer(state, 'exp_avg_sq', param)\n"
+     "beta1, beta2 = self.betas\nm = self.buffer(state, 'exp_avg', param)\n"
+     "v = self.buffer(state, 'exp_avg_sq', param)\n"
      "m *= beta1\nm += (1 - beta1) * grad\nv *= beta2\nv += (1 - beta2) * grad * grad\n"
      "param -= lr * m / (np.sqrt(v) + self.eps)", "the very first step is already off"),
 ]
