@@ -55,7 +55,8 @@ myst_enable_extensions = ["dollarmath", "amsmath"]
 myst_heading_anchors = 3
 
 # results/*.py: scripts that make results (quick_sweep.py), not notebooks
-exclude_patterns = ["_build", "_ext", "conf.py", "results/*/runs", "results/*.py", "**/.ipynb_checkpoints"]
+exclude_patterns = ["_build", "_ext", "conf.py", "results/*/runs", "results/*.py", "results/crosscheck",
+                    "**/.ipynb_checkpoints"]
 suppress_warnings = ["mystnb.unknown_mime_type"]
 
 autodoc_member_order = "bysource"

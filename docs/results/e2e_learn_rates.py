@@ -145,23 +145,24 @@ def report(out: Path) -> str:
 
 def plot(results: dict, out: Path) -> Path:
     """The share of seeds learned by each iteration, one panel per (k, budget), one line per group."""
-    panels = sorted({(g.k, g.budget) for (_, g) in results})
-    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.8), squeeze=False)
+    panels = sorted({(g.k, g.budget) for (_, g), finished in results.items() if finished}) or [(2, 2_500)]
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 4), squeeze=False)
     styles = {"ours": "-", "torch": "--"}
     for ax, (k, budget) in zip(axes[0], panels, strict=True):
-        for (_, group), finished in results.items():
+        for (stage, group), finished in results.items():
             if (group.k, group.budget) != (k, budget) or not finished:
                 continue
             grid = np.arange(0, budget + 1, SETTINGS.eval_every)
             share = [np.mean([study.learned_within(r, t) for r in finished.values()]) for t in grid]
-            ax.step(grid, share, where="post", ls=styles[group.implementation], lw=1.5,
-                    label=f"{group.label} (n = {len(finished)})")
+            ax.step(grid, share, where="post", ls=styles[group.implementation], lw=2 if stage != "ablation" else 1,
+                    alpha=1 if stage != "ablation" else 0.7, label=f"{group.label} (n = {len(finished)})")
         ax.set_title(f"k = {k}, budget {budget:,} iterations")
         ax.set_xlabel("iteration")
         ax.set_ylim(-0.03, 1.03)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8, loc="upper left")
-    axes[0, 0].set_ylabel(f"share of seeds learned\n({study.CONSECUTIVE} evaluations >= {study.LEVEL})")
+    axes[0, 0].set_ylabel(f"share of seeds learned by then\n({study.CONSECUTIVE} evaluations in a row >= "
+                          f"{study.LEVEL})")
     fig.tight_layout()
     path = out / "learn_rates.png"
     fig.savefig(path, dpi=110)
