@@ -214,6 +214,14 @@ EXERCISES: tuple[Exercise, ...] = (
               "It trains Affine(d -> 10 d) + ReLU, Affine(10 d -> 1), hinge loss, Adam, on parities of d = 10 "
               "(must learn) and d = 30 (must stay at chance).",
               "If it fails, check the exercises it uses: 1.x, 2.x, 3.1, 4.1, 5.1, 8.4.")),
+    Exercise("10.2", "capstone: a LeNet with your own layers", (),
+             "a convolutional network built only from your im2col, col2im, max-pool, Affine, ReLU, softmax "
+             "loss and Adam learns to tell up- from down-sloping lines (the images of the paper's Section 3)",
+             "lecture 'convolutional networks': LeNet",
+             ("Nothing new to write: this one passes once the exercises it uses are done.",
+              "It trains nn.lenet (conv as Im2Col -> Affine -> images, max-pool, Affine 500, ReLU, Affine 2) with "
+              "softmax cross-entropy and Adam on 200 batches of 32 line images, and needs >= 0.8 accuracy.",
+              "If it fails, check 2.x, 3.1, 4.1, 5.3, 6.1, 6.2, 7.1 and 8.4.")),
 )
 
 TRACKS: dict[str, tuple[str, ...]] = {

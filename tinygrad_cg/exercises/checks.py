@@ -381,3 +381,30 @@ def _(learner, reference):
         raise Failing(f"d = 30 ended at {chance:.3f}: the paper's failure is that it stays at chance (0.5 +- 0.05)")
 
 
+
+
+def train_lenet(lib: ModuleType, steps: int, seed: int = 0, batch: int = 32) -> float:
+    """nn.lenet (the composed conv: Im2Col -> Affine -> images) on up- vs down-sloping line images, softmax
+    cross-entropy, Adam (lr 1e-3); accuracy on 1,000 fresh images."""
+    L, rng = lib.layers, np.random.default_rng(seed)
+    data = importlib.import_module(f"{lib.__name__}.data")
+    x, y = L.Input("x", shape=(None, 1, 28, 28)), L.Input("y", shape=(None,))
+    logits = lib.nn.lenet(x, 2, rng=rng)
+    graph = lib.Graph(L.SoftmaxCrossEntropy(logits, y), input_grads=False)
+    predict = lib.Graph(logits, input_grads=False)
+    opt = lib.optim.Adam(graph.variables, lr=1e-3)
+    for _ in range(steps):
+        images, labels = data.line_images(batch, rng)
+        graph.forward({"x": images, "y": (labels > 0).astype(float)})
+        graph.backward()
+        opt.step()
+    images, labels = data.line_images(1_000, rng)
+    return float(np.mean(np.argmax(predict.forward({"x": images}), axis=1) == (labels > 0)))
+
+
+@check("10.2")
+def _(learner, reference):
+    accuracy = train_lenet(learner, 200)
+    if accuracy < 0.8:
+        raise Failing(f"your LeNet reached {accuracy:.3f} accuracy on up- vs down-sloping lines after 200 steps (the "
+                      "library: ~0.9); check the exercises it uses (2.x, 3.1, 4.1, 5.3, 6.1, 6.2, 7.1, 8.4)")
