@@ -54,3 +54,14 @@ def test_tinygrad_cg_demos_runs_a_quick_demo_from_any_folder(installed, tmp_path
     assert (tmp_path / "results" / "report.md").exists() and list((tmp_path / "results").glob("*.png"))
     usage = run(installed / "bin" / "tinygrad-cg", "demos", "optimizers", "--seeds", "0", cwd=tmp_path)
     assert usage.returncode == 2 and usage.stderr.startswith("usage: tinygrad-cg demos")
+
+
+def test_a_learner_starts_the_exercises_from_the_installed_wheel(installed, tmp_path):
+    started = run(installed / "bin" / "tinygrad-cg", "exercises", "start", "mywork", "--track", "graph", cwd=tmp_path)
+    assert started.returncode == 0, started.stderr
+    package = tmp_path / "mywork" / "mygrad"
+    assert (package / "graph.py").exists() and not (package / "demos").exists()
+    assert not (package / "exercises").exists() and not (package / "kernels" / "numba_kernels.py").exists()
+    status = run(installed / "bin" / "tinygrad-cg", "exercises", "status", cwd=tmp_path / "mywork")
+    assert status.returncode == 1 and "0 of 5 done" in status.stdout, status.stdout + status.stderr
+    assert status.stdout.count("not started") == 5

@@ -20,7 +20,7 @@ from .catalogue import TRACKS, Exercise, get
 
 PACKAGE = "mygrad"
 LIBRARY = Path(__file__).resolve().parents[1]
-LEFT_OUT = ("exercises", "cli.py", "kernels/numba_kernels.py")  # the grader, the command, the Numba twins
+LEFT_OUT = ("exercises", "cli.py", "demos", "kernels/numba_kernels.py")  # the grader, the commands, the Numba twins
 STATE = "exercises.json"
 
 
