@@ -112,15 +112,24 @@ def conv2d(
         conv = L.Conv2D(x, K, b, stride, padding, name=name)
         parts = {"K": K, "b": b}
     else:
-        cols = L.Im2Col(x, kh, kw, stride, padding)
-        rows = L.Affine(cols, L.FlattenKernel(K), b)
-        conv = L.RowsToImages(rows, *cols.out_hw, name=name)
-        parts = {"K": K, "b": b, "im2col": cols, "Wm": rows.inputs[1], "affine": rows}
+        conv = im2col_conv(x, K, b, kh, kw, stride, padding, name)
+        rows = conv.inputs[0]
+        parts = {"K": K, "b": b, "im2col": rows.inputs[0], "Wm": rows.inputs[1], "affine": rows}
     if name is None:
         conv.name_rule = ("conv", None)  # named conv_<number> by the graph, its parts conv_<number>.K etc.
     for part, layer in parts.items():
         layer.name_after(conv, part)
     return conv
+
+
+def im2col_conv(x: Layer, K: Layer, b: Layer, kh: int, kw: int, stride: int = 1, padding: int | tuple[int, int] = 0,
+                name: str | None = None) -> L.RowsToImages:
+    """Convolution as the lecture draws it: the windows of x as rows (``Im2Col``: (N OH OW, C_in kh kw)), times
+    the kernel flattened to a matrix (``FlattenKernel``: (C_in kh kw, c_out)) plus the bias (``Affine``), the
+    rows folded back into images (``RowsToImages``: (N, c_out, OH, OW)). ``Im2Col.out_hw`` is (OH, OW)."""
+    cols = L.Im2Col(x, kh, kw, stride, padding)
+    rows = L.Affine(cols, L.FlattenKernel(K), b)
+    return L.RowsToImages(rows, *cols.out_hw, name=name)
 
 
 def conv1d(

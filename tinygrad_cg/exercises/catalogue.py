@@ -144,6 +144,14 @@ EXERCISES: tuple[Exercise, ...] = (
               "(N, C, H + 2 ph, W + 2 pw) array, then cut the padding off.",
               "for i in range(kh): for j in range(kw): padded[:, :, i:i + stride*oh:stride, j:j + stride*ow:stride] "
               "+= patches[:, :, i, j]  (with patches transposed to (N, C, kh, kw, OH, OW)).")),
+    Exercise("6.3", "conv as Im2Col + Affine", (("nn.py", "im2col_conv"),),
+             "a convolution is a matrix product of the windows with the flattened kernel, folded back into images",
+             "lecture 'convolutional networks': conv as Im2Col + Affine",
+             ("Rows = windows (Im2Col), times the kernel as a (C_in kh kw, c_out) matrix, plus b; then back to NCHW.",
+              "L.Im2Col(x, kh, kw, stride, padding) gives (N OH OW, C_in kh kw) and knows out_hw = (OH, OW); "
+              "L.FlattenKernel(K) gives (C_in kh kw, c_out); L.RowsToImages(rows, OH, OW, name=name) folds back.",
+              "cols = L.Im2Col(x, kh, kw, stride, padding); rows = L.Affine(cols, L.FlattenKernel(K), b); "
+              "return L.RowsToImages(rows, *cols.out_hw, name=name).")),
     Exercise("7.1", "maxpool_backward", ((REFERENCE, "maxpool_backward"),),
              "max-pooling routes each window's delta to the one entry that won, the first one on ties",
              "lecture 'convolutional networks': pooling",
@@ -221,14 +229,14 @@ EXERCISES: tuple[Exercise, ...] = (
              ("Nothing new to write: this one passes once the exercises it uses are done.",
               "It trains nn.lenet (conv as Im2Col -> Affine -> images, max-pool, Affine 500, ReLU, Affine 2) with "
               "softmax cross-entropy and Adam on 200 batches of 32 line images, and needs >= 0.8 accuracy.",
-              "If it fails, check 2.x, 3.1, 4.1, 5.3, 6.1, 6.2, 7.1 and 8.4.")),
+              "If it fails, check 2.x, 3.1, 4.1, 5.3, 6.x, 7.1 and 8.4.")),
 )
 
 TRACKS: dict[str, tuple[str, ...]] = {
     "all": tuple(e.id for e in EXERCISES),
     "graph": ("1.1", "1.2", "1.3", "2.1", "2.2"),
     "layers": ("1.1", "1.2", "1.3", "3.1", "4.1", "4.2", "4.3", "5.1", "5.2", "5.3", "9.1"),
-    "conv": ("6.1", "6.2", "7.1", "7.2"),
+    "conv": ("6.1", "6.2", "6.3", "7.1", "7.2"),
     "optimizers": ("8.1", "8.2", "8.3", "8.4", "8.5"),
 }
 
