@@ -138,3 +138,31 @@ def test_only_graphs_with_batch_parallel_layers_run_as_a_team(monkeypatch):
     conv_net.forward(feed)
     conv_net.backward()
     assert seen == [1, 1]
+
+
+def test_an_mlp_pass_holds_blas_to_one_thread_while_its_products_are_small(monkeypatch):
+    """Small products: BLAS on one thread during the pass (its spinning threads cannot collapse the step beside
+    another busy process); a product past ONE_THREAD_BELOW: BLAS keeps its threads. The numbers are the same."""
+    import tinygrad_cg as cg
+    from tinygrad_cg import layers as L
+    from tinygrad_cg.kernels import threads as kernel_threads
+
+    seen = []
+
+    class Probe(L.Sum):
+        def forward(self):
+            seen.append(max(lib.num_threads for lib in kernel_threads._blas_libraries()))
+            super().forward()
+
+    monkeypatch.setenv("TINYGRAD_CG_THREADS", "2")
+    x = L.Input("x", shape=(None, 8))
+    graph = cg.Graph(Probe(cg.nn.mlp(x, [16, 1], rng=0)), dtype=np.float64)
+    feed = {"x": np.random.default_rng(0).normal(size=(32, 8))}
+    with threadpool_limits(2, user_api="blas"):
+        first = graph.forward(feed)   # the first pass checks the shapes and decides
+        second = graph.forward(feed)
+        monkeypatch.setattr(kernel_threads, "ONE_THREAD_BELOW", 16)  # every product is now "large"
+        graph.forward({"x": feed["x"][:31]})  # new shapes: decided again
+        third = graph.forward({"x": feed["x"][:31]})
+    assert seen == [2, 1, 1, 2]  # decided after the first pass of each new shape
+    assert second == first and np.isfinite(third)

@@ -207,6 +207,8 @@ class Graph:
         self._sources = [layer for layer in self.layers if not layer.inputs]
         self._checked_shapes: list | None = None
         self._batch_parallel = any(layer.batch_parallel for layer in self.layers)
+        self._products = [layer for layer in self.layers if hasattr(layer, "multiply_adds")]
+        self._blas_one_thread = False  # decided after each pass whose shapes were checked (see _threads)
         # Backward only visits the loss's ancestors, in reverse order.
         loss_ancestors = {id(layer) for layer in topological_sort(self.outputs[:1])}
         self._delta_layers = [
@@ -296,6 +298,9 @@ class Graph:
                 layer.forward()
                 if self.check_finite:
                     self._raise_if_non_finite(layer, layer.output, "output")
+        if check:  # new shapes: decide again whether this graph's passes hold BLAS to one thread
+            self._blas_one_thread = not self._batch_parallel and threads.one_thread_for(
+                [layer.multiply_adds() for layer in self._products])
         self._checked_shapes = source_shapes
         return self.outputs[0].output
 
@@ -353,8 +358,12 @@ class Graph:
 
     def _threads(self) -> AbstractContextManager:
         """A pass over batch-parallel layers runs as a thread team (BLAS on one thread, our threads doing the
-        parallel work: ``kernels/threads.py`` says why); other graphs leave BLAS its own threads."""
-        return threads.team() if self._batch_parallel else nullcontext()
+        parallel work: ``kernels/threads.py`` says why); a graph whose matrix products are all small (an MLP)
+        holds BLAS to one thread, so that its spinning threads cannot collapse the step beside another busy
+        process (``threads.ONE_THREAD_BELOW``); other graphs leave BLAS its own threads."""
+        if self._batch_parallel:
+            return threads.team()
+        return threads.blas_on_one_thread() if self._blas_one_thread else nullcontext()
 
     # --- feeds ------------------------------------------------------------------------------
     def _apply_feed(self, feed: Mapping[Any, Any]) -> None:

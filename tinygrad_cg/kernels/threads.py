@@ -38,6 +38,23 @@ _state: dict = {"team": 0}
 MIN_PART_BYTES = 1 << 20
 
 
+# A graph without batch-parallel layers (an MLP) runs its passes with BLAS held to one thread while its largest
+# matrix product has fewer multiply-adds than this. OpenBLAS's threads spin-wait for work after each call; beside
+# another process whose threads spin too (a PyTorch job, 2 threads on 2 cores) they take turns with it by whole
+# time slices. Measured 2026-12-04 on the project's 2-core machine, the flat-activations step (Affine 100 + ReLU
+# x3, Affine 1, batch 256, Adam; its largest product 256 x 100 x 100 = 2.6M): quiet 0.65 ms with OpenBLAS's two
+# threads, 0.68 ms on one; beside a 2-thread PyTorch matmul loop 84 ms (a 120x collapse, 3 processes of 3) with
+# two threads, 0.68 ms on one (benchmarks/README.md). Every MLP of the demos is below this (parity at d = 50:
+# 128 x 50 x 500 = 3.2M); a product this large gains from BLAS's second thread more than spinning costs.
+ONE_THREAD_BELOW = 8 << 20
+
+
+def one_thread_for(multiply_adds: list[int]) -> bool:
+    """Whether a pass whose matrix products have these sizes should hold BLAS to one thread (see
+    ``ONE_THREAD_BELOW``): where BLAS has more than one thread and every product is small."""
+    return max(multiply_adds, default=0) < ONE_THREAD_BELOW and count() > 1
+
+
 def min_items(bytes_per_item: int) -> int:
     """The fewest items (images) worth a thread of their own: ``MIN_PART_BYTES`` of work (``map_parts``)."""
     return max(1, MIN_PART_BYTES // max(1, bytes_per_item))

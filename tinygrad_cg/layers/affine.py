@@ -36,6 +36,11 @@ class Affine(Layer):
             raise self.shape_error(f"b has shape {fmt_shape(b)} but W {fmt_shape(W)} needs ({W[1]},)")
         return (x[0], W[1])
 
+    def multiply_adds(self) -> int:
+        """N n_in n_out: the size of X W (each of the backward's two products is as large)."""
+        x, W, _ = self.inputs
+        return int(x.output.shape[0]) * int(W.output.shape[0]) * int(W.output.shape[1])
+
     def forward(self):
         x, W, b = self.inputs
         out = kernels.matmul(x.output, W.output)

@@ -113,6 +113,11 @@ class MatMul(Layer):
             )
         return (a[0], b[1])
 
+    def multiply_adds(self) -> int:
+        """m k n for A (m, k) @ B (k, n)."""
+        a, b = (inp.output for inp in self.inputs)
+        return int(np.prod(a.shape[:-1])) * int(a.shape[-1]) * int(b.shape[-1] if b.ndim == 2 else 1)
+
     def forward(self):
         a, b = self.inputs
         self.output = kernels.matmul(a.output, b.output)
