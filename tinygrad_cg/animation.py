@@ -62,7 +62,7 @@ class Animation:
     _animation: Any = field(default=None, repr=False)
 
     @property
-    def animation(self):
+    def animation(self) -> Any:
         if self._animation is None:
             from matplotlib.animation import FuncAnimation
 

@@ -75,7 +75,7 @@ def _(learner, reference):
     check_layer(learner, reference, lambda L, x: L.Tanh(x), [Case("an array", [R.normal(size=(5, 4))], [True])])
 
 
-def margin_scores(rng, n):
+def margin_scores(rng: np.random.Generator, n: int) -> np.ndarray:
     """Scores whose margins y s stay away from the hinge's kink at 1."""
     magnitude = np.where(rng.random((n, 1)) < 0.5, rng.uniform(0.2, 0.8, (n, 1)), rng.uniform(1.2, 2.0, (n, 1)))
     return rng.choice([-1.0, 1.0], size=(n, 1)) * magnitude
@@ -112,15 +112,25 @@ def _(learner, reference):
 
 @check("9.1")
 def _(learner, reference):
-    def case(name, shape, training=True):
+    def case(name, shape):
         c = shape[1]
         return Case(name, [R.normal(size=shape), R.normal(size=c), R.normal(size=c)], [True, True, True])
 
     def training(L, x, gamma, beta):
         return L.BatchNorm(x, gamma, beta)
 
+    def evaluation(L, x, gamma, beta):  # after one training pass, with its running statistics
+        layer = L.BatchNorm(x, gamma, beta)
+        layer.forward()
+        layer.training = False
+        return layer
+
     check_layer(learner, reference, training, [case("features (8, 3)", (8, 3)), case("images (4, 2, 3, 3)",
                                                                                       (4, 2, 3, 3))])
+    # evaluation mode normalises with fixed statistics: x's delta is d gamma / sqrt(var + eps), nothing more (no
+    # finite differences here: perturbing x would also move the statistics of the training pass before it)
+    check_layer(learner, reference, evaluation, [case("evaluation mode (graph.eval()), features (8, 3)", (8, 3))],
+                numeric=False)
 
 
 # --- kernels ----------------------------------------------------------------------------------------------
@@ -175,7 +185,7 @@ def _(learner, reference):
         compare_kernel(f"{name}: the convolution's output (N, c_out, OH, OW)", got, expected)
 
 
-def pool_cases():
+def pool_cases() -> list[tuple[str, np.ndarray, int, int]]:
     tied = np.zeros((1, 1, 4, 4))
     tied[0, 0, :2, :2] = 1.0  # a whole window tied at its maximum
     return [("2x2 windows, stride 2", R.normal(size=(2, 3, 4, 4)), 2, 2),
@@ -267,7 +277,7 @@ def _(learner, reference):
 
 # --- the graph's loops, on layers defined here (so that they do not wait for the layer exercises) ----------
 
-def loop_layers(lib: ModuleType):
+def loop_layers(lib: ModuleType) -> tuple[type, type]:
     """Two small layers on the learner's Layer base: o = c x and o = a b (scalars), with their backward."""
     Layer = lib.graph.Layer
 
@@ -304,7 +314,7 @@ def loop_layers(lib: ModuleType):
     return Scale, Times
 
 
-def small_graph(lib: ModuleType):
+def small_graph(lib: ModuleType) -> tuple:
     """x, w, v; p = w x; q = 3 p; r = p v; s = q r (w read once, p read twice): returns (s, every layer)."""
     Scale, Times = loop_layers(lib)
     L = lib.layers

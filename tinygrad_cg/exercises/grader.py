@@ -41,8 +41,10 @@ class Verdict:
     message: str
 
 
-def check(exercise_id: str):
-    def register(function):
+def check(exercise_id: str) -> Callable:
+    """Register the decorated function as exercise ``exercise_id``'s check: ``function(learner, reference)``
+    raises ``Failing`` (or lets the learner's error out) when the learner's code is wrong."""
+    def register(function: Callable) -> Callable:
         CHECKS[exercise_id] = function
         return function
     return register
