@@ -89,10 +89,12 @@ def collect(out: Path) -> tuple[dict, dict]:
 
 
 def rate_text(row: dict) -> str:
+    """``**m/n** (interval)`` over the finished seeds, and how many of the planned seeds are not finished."""
     if row["n"] == 0:
         return "not run"
     low, high = study.wilson(row["m"], row["n"])
-    return f"**{row['m']}/{row['n']}** ({low:.2f}-{high:.2f})"
+    missing = row["group"].seeds - row["n"]
+    return f"**{row['m']}/{row['n']}** ({low:.2f}-{high:.2f})" + (f"; {missing} seeds not finished" if missing else "")
 
 
 def report(out: Path) -> str:
