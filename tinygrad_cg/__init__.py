@@ -13,7 +13,7 @@ and for reproducing "Failures of Gradient-Based Deep Learning" (Shalev-Shwartz, 
 Numba is imported only when a kernel first runs, so importing this package stays fast.
 """
 
-from . import diagnostics, errors, init, io, layers, nn, optim, viz
+from . import diagnostics, errors, init, io, layers, nn, optim, steps, viz
 from .errors import (
     ArgumentError,
     CheckpointError,
@@ -28,7 +28,7 @@ from .graph import Graph, Layer
 __version__ = "0.1.0"
 
 __all__ = [
-    "Graph", "Layer", "layers", "nn", "optim", "init", "diagnostics", "io", "errors", "viz",
+    "Graph", "Layer", "layers", "nn", "optim", "init", "diagnostics", "io", "errors", "steps", "viz",
     "ShapeError", "FeedError", "GraphError", "NonFiniteError", "GradientCheckError", "ArgumentError",
     "CheckpointError",
 ]
