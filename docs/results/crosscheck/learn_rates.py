@@ -154,10 +154,11 @@ def fisher(a: dict, b: dict) -> float:
     return float(fisher_exact([[a["m"], a["n"] - a["m"]], [b["m"], b["n"] - b["m"]]])[1])
 
 
-def wilson(m: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    """The 95% Wilson score interval of a rate m/n."""
+def wilson(m: int, n: int) -> tuple[float, float]:
+    """The 95% Wilson score interval of a rate m/n (scipy's ``binomtest``); (0, 1) when nothing finished."""
     if n == 0:
         return 0.0, 1.0
-    p = m / n
-    centre, half = (p + z * z / (2 * n)) / (1 + z * z / n), z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return max(0.0, centre - half / (1 + z * z / n)), min(1.0, centre + half / (1 + z * z / n))
+    from scipy.stats import binomtest
+
+    interval = binomtest(m, n).proportion_ci(confidence_level=0.95, method="wilson")
+    return float(interval.low), float(interval.high)
