@@ -68,3 +68,42 @@ def test_a_diverged_run_ends_at_an_infinite_loss_and_says_when():
     fine = {"steps": np.array([250, 500, 750]), "loss": np.array([0.3, 0.1, 0.2]), "accuracy": np.ones(3)}
     assert demo.diverged_at(fine) is None and demo.final(fine) == pytest.approx(0.2)
     assert demo.describe_final(fine) == "0.200"
+
+
+def curve(*losses):
+    steps = 250 * np.arange(1, len(losses) + 1)
+    return {"steps": steps, "loss": np.array(losses, dtype=float), "accuracy": np.ones(len(losses)), "seconds": 1.0}
+
+
+def training_runs(settings, finals):
+    """Fake training runs ending at ``finals[(kind, depth, lr)]`` (None: diverged), for the judging alone."""
+    return {demo.train_key(kind, depth, lr): curve(1.0, np.nan) if end is None else curve(1.0, end, end, end)
+            for (kind, depth, lr), end in finals.items()}
+
+
+def test_a_network_is_judged_at_its_best_step_size_and_a_diverged_run_is_never_best():
+    settings = demo.Settings(lrs=(0.001, 0.01), train_kinds=("plain",), train_depths=(8, 32))
+    runs = training_runs(settings, {("plain", 8, 0.001): 0.3, ("plain", 8, 0.01): None,
+                                    ("plain", 32, 0.001): None, ("plain", 32, 0.01): None})
+    assert demo.best(settings, runs, "plain", 8) == demo.Best("plain", 8, 0.001, 0.3)
+    deep = demo.best(settings, runs, "plain", 32)
+    assert not deep.trained and deep.loss == np.inf and deep.describe() == "diverged at every step size"
+
+
+def judged_training_claims(finals):
+    settings = demo.Settings(lrs=(0.003, 0.01), train_kinds=("plain", "residual"), train_depths=(8, 32))
+    init = {f"init {setup}": demo.init_run(demo.Settings(depths=(2, 20)), 0, setup) for setup in demo.SETUPS}
+    result = demo.judge(demo.Settings(lrs=settings.lrs, train_kinds=settings.train_kinds, depths=(2, 20)),
+                        {**init, **training_runs(settings, finals)}, seed=0)
+    return {c.claim.split(":")[0]: c for c in result.counted}
+
+
+def test_divergence_is_a_failed_run_not_degradation():
+    stable = {("plain", 8, 0.003): 0.01, ("plain", 8, 0.01): 0.002, ("residual", 32, 0.003): 0.0,
+              ("residual", 32, 0.01): 0.5, ("residual", 8, 0.003): 0.0, ("residual", 8, 0.01): 0.0}
+    degraded = judged_training_claims({**stable, ("plain", 32, 0.003): 0.3, ("plain", 32, 0.01): None})
+    assert degraded["degradation"].held and "0.300 (lr 0.003) vs 0.002 (lr 0.01)" in degraded["degradation"].measured
+    assert degraded["residual connections fix it"].held
+    diverged = judged_training_claims({**stable, ("plain", 32, 0.003): None, ("plain", 32, 0.01): None})
+    assert not diverged["degradation"].held
+    assert "diverged at every step size" in diverged["degradation"].measured
