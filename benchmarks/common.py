@@ -73,12 +73,21 @@ def median_times(fns: dict[str, Callable[[], object]], rounds: int = 15, block: 
 
 
 def torch_or_none():
+    """torch with as many threads as ``pin_threads`` gave the BLAS (``OMP_NUM_THREADS``, 2 unless set), or None."""
     try:
         import torch
     except ImportError:
         return None
-    torch.set_num_threads(2)
+    torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "2")))
     return torch
+
+
+def set_threads_for_children(n: int) -> None:
+    """Every thread pool of the contenders this process starts held to ``n``: BLAS, OpenMP (torch), Numba and
+    the library's own teams (``TINYGRAD_CG_THREADS``). Call before starting the children."""
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS",
+                "TINYGRAD_CG_THREADS"):
+        os.environ[var] = str(n)
 
 
 def blas_kernel() -> str:

@@ -10,12 +10,17 @@ one OpenBLAS picks by the CPU (``--kernels both``), naming the kernel each ran (
 they then disturb each other (NumPy's BLAS threads slow PyTorch's step, the composed conv's 1 GB of
 allocations slows everyone), so its ratios are not the ones to report.
 
-Run: python benchmarks/e2e_step.py  [--ks 1 4] [--kernels both|as-set|cpu] [--processes 3] [--composed]
-     [--interleaved] [--no-profile]
+``--threads 1`` holds every contender to one thread (BLAS, torch, Numba and the library's teams): the Dask
+workers' case, where the paper plans run. Two PyTorch contenders: the natural NCHW tensors, and the same net
+on channels-last tensors (``torch.channels_last``: what a transliteration of the authors' NHWC TensorFlow
+script gets, and oneDNN's faster layout on CPU).
+
+Run: python benchmarks/e2e_step.py  [--ks 1 4] [--threads 2] [--kernels both|as-set|cpu] [--processes 3]
+     [--composed] [--interleaved] [--no-profile]
 """
 
-from common import (child_main, kernel_sets, median_times, pin_threads, time_in_processes,  # noqa: I001
-                    torch_or_none)
+from common import (child_main, kernel_sets, median_times, pin_threads, set_threads_for_children,  # noqa: I001
+                    time_in_processes, torch_or_none)
 
 pin_threads()
 
@@ -64,7 +69,8 @@ def ours(k: int, build=e2e_networks.build_tuple_net):
     return step
 
 
-def pytorch(torch, k: int):
+def pytorch(torch, k: int, channels_last: bool = False):
+    """The demo's network in PyTorch; ``channels_last`` keeps the images and conv weights NHWC in memory."""
     nn = torch.nn
     n1 = nn.Sequential(nn.Conv2d(1, 16, 5, padding=2), nn.MaxPool2d(2), nn.Conv2d(16, 16, 5, padding=2),
                        nn.MaxPool2d(2), nn.Flatten(), nn.Linear(784, 50), nn.ReLU(), nn.Linear(50, 100), nn.ReLU(),
@@ -74,6 +80,9 @@ def pytorch(torch, k: int):
     opt = torch.optim.Adam(params, lr=1e-3, betas=(0.9, 0.99), eps=1e-5)
     feed = {name: torch.from_numpy(np.asarray(value, dtype=np.float32))
             for name, value in e2e_networks.tuple_feed(k, BATCH, np.random.default_rng(1)).items()}
+    if channels_last:
+        n1 = n1.to(memory_format=torch.channels_last)
+        feed["images"] = feed["images"].contiguous(memory_format=torch.channels_last)
 
     def step():
         opt.zero_grad()
@@ -107,18 +116,20 @@ def contenders() -> dict:
         table[f"fused k={k}"] = lambda k=k: ours(k)
         table[f"composed k={k}"] = lambda k=k: ours(k, composed_tuple_net)
         table[f"PyTorch k={k}"] = lambda k=k: pytorch(torch_or_none(), k)
+        table[f"PyTorch NHWC k={k}"] = lambda k=k: pytorch(torch_or_none(), k, channels_last=True)
     return table
 
 
 def isolated(args, torch_installed: bool) -> None:
-    print(f"end-to-end demo step, {BATCH} tuples, decomposition loss, Adam, float32, 2 threads; each contender "
+    print(f"end-to-end demo step, {BATCH} tuples, decomposition loss, Adam, float32, {args.threads} thread(s); "
+          "each contender "
           f"alone in its own process: {args.processes} processes each, each the median of {args.steps} steps "
           f"after {args.warmup} warm-up steps; the median over processes [range]")
     for label, drop in kernel_sets(args.kernels):
         print(f"\nBLAS kernels {label}")
         for k in args.ks:
             names = [f"fused k={k}"] + ([f"composed k={k}"] if args.composed else [])
-            names += [f"PyTorch k={k}"] if torch_installed else []
+            names += [f"PyTorch k={k}", f"PyTorch NHWC k={k}"] if torch_installed else []
             times = time_in_processes(Path(__file__), names, processes=args.processes, warmup=args.warmup,
                                       steps=args.steps, drop_kernel_variables=drop)
             base = times.get(f"PyTorch k={k}")
@@ -126,7 +137,7 @@ def isolated(args, torch_installed: bool) -> None:
             for name, t in times.items():
                 ratio = (f"{t.median / base.median:5.2f}x PyTorch [{min(t.medians) / max(base.medians):.2f}-"
                          f"{max(t.medians) / min(base.medians):.2f}]") if base else "(torch not installed)"
-                print(f"  {name:14s} {1e3 * t.median:8.1f} ms [{t.spread()}]  {ratio}")
+                print(f"  {name:19s} {1e3 * t.median:8.1f} ms [{t.spread()}]  {ratio}")
             print(f"  NumPy's BLAS: {times[f'fused k={k}'].blas}")
 
 
@@ -153,6 +164,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ks", type=int, nargs="+", default=[1, 4], choices=[1, 2, 3, 4])
     parser.add_argument("--kernels", choices=["both", "as-set", "cpu"], default="both")
+    parser.add_argument("--threads", type=int, default=2, help="threads of every pool, every contender")
     parser.add_argument("--processes", type=int, default=3)
     parser.add_argument("--steps", type=int, default=15)
     parser.add_argument("--warmup", type=int, default=3)
@@ -161,6 +173,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=7, help="--interleaved: blocks per contender")
     parser.add_argument("--no-profile", action="store_true")
     args = parser.parse_args()
+    set_threads_for_children(args.threads)
     torch = torch_or_none()
     if args.interleaved:
         interleaved(args, torch)
