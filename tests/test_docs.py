@@ -99,3 +99,15 @@ def test_the_api_and_gallery_pages_render_formulas_and_figures(site, browser):
     assert len(images) >= 3 and all(complete and width > 0 for _, complete, width in images), images
     page.screenshot(path=str(SCREENSHOTS / "gallery_parity.png"), full_page=True)
     page.close()
+
+
+def test_no_committed_page_or_module_is_bloated():
+    """A scripted edit once multiplied docs/results/README.md to 39 MB (a replace with an empty pattern puts the
+    new text between every character); a reader gets a page of a few tens of KB, and so does git."""
+    git = shutil.which("git")
+    if git is None or not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    tracked = subprocess.run([git, "ls-files", "*.md", "*.py", "*.rst", "*.toml"], cwd=ROOT, capture_output=True,
+                             text=True, check=True).stdout.split()
+    sizes = {name: (ROOT / name).stat().st_size for name in tracked if (ROOT / name).exists()}
+    assert sizes and not {name: size for name, size in sizes.items() if size > 200_000}
