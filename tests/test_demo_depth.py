@@ -91,7 +91,7 @@ def test_a_network_is_judged_at_its_best_step_size_and_a_diverged_run_is_never_b
 
 
 def judged_training_claims(finals):
-    settings = demo.Settings(lrs=(0.003, 0.01), train_kinds=("plain", "residual"), train_depths=(8, 32))
+    settings = demo.Settings(lrs=(0.003, 0.01), train_kinds=("BatchNorm", "residual"), train_depths=(8, 32))
     init = {f"init {setup}": demo.init_run(demo.Settings(depths=(2, 20)), 0, setup) for setup in demo.SETUPS}
     result = demo.judge(demo.Settings(lrs=settings.lrs, train_kinds=settings.train_kinds, depths=(2, 20)),
                         {**init, **training_runs(settings, finals)}, seed=0)
@@ -99,11 +99,21 @@ def judged_training_claims(finals):
 
 
 def test_divergence_is_a_failed_run_not_degradation():
-    stable = {("plain", 8, 0.003): 0.01, ("plain", 8, 0.01): 0.002, ("residual", 32, 0.003): 0.0,
+    stable = {("BatchNorm", 8, 0.003): 0.01, ("BatchNorm", 8, 0.01): 0.002, ("residual", 32, 0.003): 0.0,
               ("residual", 32, 0.01): 0.5, ("residual", 8, 0.003): 0.0, ("residual", 8, 0.01): 0.0}
-    degraded = judged_training_claims({**stable, ("plain", 32, 0.003): 0.3, ("plain", 32, 0.01): None})
+    degraded = judged_training_claims({**stable, ("BatchNorm", 32, 0.003): 0.3, ("BatchNorm", 32, 0.01): None})
     assert degraded["degradation"].held and "0.300 (lr 0.003) vs 0.002 (lr 0.01)" in degraded["degradation"].measured
     assert degraded["residual connections fix it"].held
-    diverged = judged_training_claims({**stable, ("plain", 32, 0.003): None, ("plain", 32, 0.01): None})
+    diverged = judged_training_claims({**stable, ("BatchNorm", 32, 0.003): None, ("BatchNorm", 32, 0.01): None})
     assert not diverged["degradation"].held
     assert "diverged at every step size" in diverged["degradation"].measured
+
+
+def test_a_run_that_diverges_says_so_once_without_numpy_warnings():
+    import warnings
+
+    settings = demo.Settings(steps=500, eval_every=250, train_examples=256)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an overflow warning would fail the test
+        run = demo.train_run(settings, 0, "plain", 8, lr=50.0)
+    assert demo.diverged_at(run) == 250 and np.isnan(run["loss"][-1])
