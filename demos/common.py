@@ -215,6 +215,9 @@ def standard_parser(description: str, prog: str | None = None) -> argparse.Argum
     return parser
 
 
+MAX_DEFAULT_WORKERS = 8  # a quick plan has ~10 runs a seed: more workers would mostly start and wait
+
+
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     """The flags every way of running demos shares."""
     scale = parser.add_mutually_exclusive_group()
@@ -230,7 +233,12 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
                        help="seeds 0..N-1; claims judged in each")
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--workers", type=count_at_least(1, "the number of workers"), default=None, metavar="N",
-                       help="run the runs on a Dask LocalCluster of N single-threaded processes")
+                       help="run the runs on a Dask LocalCluster of N single-threaded processes (default: one "
+                            f"a core, at most {MAX_DEFAULT_WORKERS}, where Dask is installed and there are 2 or "
+                            "more cores)")
+    where.add_argument("--in-process", action="store_true",
+                       help="run the runs in this process, one after another (the default without Dask or "
+                            "with one core)")
     where.add_argument("--scheduler", default=None, metavar="ADDRESS",
                        help="run the runs on an existing Dask cluster (e.g. tcp://127.0.0.1:8786)")
     parser.add_argument("--fresh", action="store_true", help="ignore the run cache: recompute every run")
@@ -239,12 +247,46 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-progress", action="store_true", help="no progress bars (for logs and CI)")
 
 
+def default_workers() -> int | None:
+    """How many Dask workers a command line without ``--workers``, ``--scheduler`` or ``--in-process`` uses:
+    one a usable core (at most ``MAX_DEFAULT_WORKERS``) where Dask is installed and there are 2 or more
+    cores, else None (in this process). The runs of a plan are independent and each worker is
+    single-threaded, so this keeps every core busy without two thread pools contending for them; and the
+    numbers are those of the 30-seed sweep (docs/results/quick_sweep.md), which ran on such workers."""
+    from . import runner
+
+    cores = runner.usable_cores()
+    if cores < 2 or not runner.dask_installed():
+        return None
+    return min(cores, MAX_DEFAULT_WORKERS)
+
+
 def run_options(args: argparse.Namespace) -> dict:
-    """``run_demo`` keyword arguments from parsed flags (one seed, 0, unless --seed or --seeds)."""
+    """``run_demo`` keyword arguments from parsed flags (one seed, 0, unless --seed or --seeds; the runs on
+    ``default_workers()`` unless --workers, --scheduler or --in-process say where)."""
     seeds = list(range(args.seeds)) if args.seeds is not None else [args.seed or 0]
+    workers = args.workers
+    if workers is None and args.scheduler is None and not args.in_process:
+        workers = default_workers()
     return dict(scale="quick" if args.quick else (args.scale or "paper"), out=args.out, seeds=seeds,
-                fresh=args.fresh, workers=args.workers,
+                fresh=args.fresh, workers=workers,
                 scheduler=args.scheduler, overrides=args.overrides, show_progress=not args.no_progress)
+
+
+def where_runs_go(options: dict) -> str:
+    """One line for the terminal: where this command's runs will execute, and how to change it."""
+    from . import runner
+
+    if options["scheduler"] is not None:
+        return f"runs: on the Dask cluster at {options['scheduler']}"
+    if options["workers"] is not None:
+        return (f"runs: on a Dask LocalCluster of {options['workers']} single-threaded workers (started once, when "
+                "a run is not in the cache; --in-process runs them here)")
+    cores = runner.usable_cores()
+    if cores > 1 and not runner.dask_installed():
+        return (f"runs: in this process, one after another (pip install 'tinygrad_cg[cluster]' to spread them "
+                f"over the {cores} cores)")
+    return "runs: in this process, one after another"
 
 
 def scale_settings(module, scale: str):
@@ -265,10 +307,12 @@ def plan_settings(module, scale: str, overrides: Sequence[str] = ()):
 
 def run_demo(module, quick: bool = False, out: Path = Path("results"), seeds: Sequence[int] = (0,),
              fresh: bool = False, workers: int | None = None, scheduler: str | None = None,
-             overrides: Sequence[str] = (), show_progress: bool = True, scale: str | None = None) -> DemoResult:
+             overrides: Sequence[str] = (), show_progress: bool = True, scale: str | None = None,
+             shared=None) -> DemoResult:
     """Run a demo's plan (``demos.runner``: cached, resumable, in-process or on Dask) for every seed, judge
     each seed, merge the verdicts, draw the figures; the wall time is recorded as the report's "Ran in".
-    ``scale`` ("quick", "medium", "paper") wins over ``quick``."""
+    ``scale`` ("quick", "medium", "paper") wins over ``quick``; ``shared`` (a ``runner.SharedCluster``)
+    wins over ``workers``."""
     from . import runner
 
     start = time.perf_counter()
@@ -277,7 +321,8 @@ def run_demo(module, quick: bool = False, out: Path = Path("results"), seeds: Se
     settings, changes = plan_settings(module, scale, overrides)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    how = runner.Execution(out, fresh=fresh, workers=workers, scheduler=scheduler, show_progress=show_progress)
+    how = runner.Execution(out, fresh=fresh, workers=workers, scheduler=scheduler, show_progress=show_progress,
+                           shared=shared)
     results, counts = runner.execute(name, module.plan(settings), settings, seeds, how)
     result = merge_seeds({seed: module.judge(settings, results[seed], seed) for seed in seeds})
     result.figures = module.figures(settings, results, out)
@@ -317,15 +362,22 @@ def run_command(parser: argparse.ArgumentParser, args: argparse.Namespace, modul
             plan_settings(module, options["scale"], options["overrides"])
         except ValueError as error:
             parser.error(f"{name}: {error}")
+    print(where_runs_go(options), file=sys.stderr)
     results = []
-    for name, module in modules.items():
-        print(f"== {name} ({plan_time(module, options['scale'])})", file=sys.stderr)
-        try:
-            results.append(run_demo(module, **options))
-        except runner.ClusterError as error:
-            parser.exit(2, f"{parser.prog}: error: {error}\n")
-        print(results[-1].markdown())
-        write_report(results, args.out)
+    # one LocalCluster for every demo of the command, started when the first run is not in the cache
+    shared = runner.SharedCluster(options["workers"]) if options["workers"] is not None else None
+    try:
+        for name, module in modules.items():
+            print(f"== {name} ({plan_time(module, options['scale'])})", file=sys.stderr)
+            try:
+                results.append(run_demo(module, **options, shared=shared))
+            except runner.ClusterError as error:
+                parser.exit(2, f"{parser.prog}: error: {error}\n")
+            print(results[-1].markdown())
+            write_report(results, args.out)
+    finally:
+        if shared is not None:
+            shared.close()
     path = write_report(results, args.out)
     failed = [c.claim for r in results for c in r.counted if not c.held]
     print(f"report: {path}; {'all claims held' if not failed else f'{len(failed)} claim(s) not held'}")

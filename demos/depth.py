@@ -92,7 +92,7 @@ PAPER = Settings()  # 10,000 steps; the judged depths as in the quick plan
 # step sizes: 0.001 was measured too (seeds 0-7, 37) and was never the best for depth 8 or the residual net
 QUICK = Settings(steps=3_000, train_kinds=("BatchNorm", "residual"), lrs=(0.003, 0.01))
 # how long a plan takes on the project's 2-core machine (docs/results/README.md; printed before a run starts)
-PLAN_TIMES = {"quick": "~45 s", "paper": "~2.5 min a seed with --workers 2 (~5 min of one core)"}
+PLAN_TIMES = {"quick": "~30 s", "paper": "~2.5 min a seed with --workers 2 (~5 min of one core)"}
 
 # name: (activation, hidden std as a function of fan-in, BatchNorm after each hidden layer, residual blocks)
 SETUPS = {

@@ -36,7 +36,7 @@ from .runner import NO_CHECKPOINT, Checkpoint, Run
 __all__ = ["MEDIUM", "PAPER", "QUICK", "Settings", "main", "run"]
 
 # how long a plan takes on the project's 2-core machine (docs/results/README.md; printed before a run starts)
-PLAN_TIMES = {"quick": "~2 min", "medium": "~45 min a seed with --workers 2",
+PLAN_TIMES = {"quick": "~1.5 min", "medium": "~45 min a seed with --workers 2",
               "paper": "~2.5 h a seed with --workers 2 (~4.5 h of one core)"}
 
 

@@ -63,7 +63,7 @@ PAPER = Settings()
 # reaches the lowest test error" compares converged runs on every seed; the paper plan keeps the authors' 5,000.
 QUICK = Settings(forward_only_iterations=10_000, adam_eps_form="torch")
 # how long a plan takes on the project's 2-core machine (docs/results/README.md; printed before a run starts)
-PLAN_TIMES = {"quick": "~1 min", "paper": "~2 min a seed"}
+PLAN_TIMES = {"quick": "~25 s", "paper": "~2 min a seed"}
 
 
 def smooth_step(p: cg.Layer, grid: np.ndarray) -> cg.Layer:

@@ -51,7 +51,7 @@ QUICK = Settings(dims=(10, 30), iterations=30_000, eval_every=500,
                  variance_dims=(4, 6, 8, 10, 12, 14, 16, 20), variance_targets=8, variance_targets_small=64,
                  variance_dtype=np.float32)
 # how long a plan takes on the project's 2-core machine (docs/results/README.md; printed before a run starts)
-PLAN_TIMES = {"quick": "~20 s", "paper": "~20 min a seed"}
+PLAN_TIMES = {"quick": "~15 s", "paper": "~20 min a seed"}
 
 
 def parity_network(d: int, rng: np.random.Generator, dtype=np.float32):

@@ -62,7 +62,7 @@ PAPER = Settings()
 QUICK = Settings(train_curves=2_000, valid_curves=200, checkpoints=(100, 500, 2_000), precond_lr=0.1,
                  adam_eps_form="torch")
 # how long a plan takes on the project's 2-core machine (docs/results/README.md; printed before a run starts)
-PLAN_TIMES = {"quick": "~10 s", "paper": "~6 min a seed"}
+PLAN_TIMES = {"quick": "~5 s", "paper": "~6 min a seed"}
 
 
 def relative_error(decoded: np.ndarray, f: np.ndarray) -> float:

@@ -14,8 +14,9 @@ progress. The demo module keeps the science; this module only decides where and 
 - **checkpoints inside a run**: a long run saves its state through ``Checkpoint`` every few minutes and,
   when restarted, continues from it; the checkpoint is removed once the run's result is cached.
 - **where**: in-process one after another (Dask is then not imported), on a ``LocalCluster`` of N
-  single-threaded worker processes (``workers=N``), or on an existing cluster (``scheduler=ADDRESS``).
-  The results are the same either way: every run draws its randomness from its own seed and key.
+  single-threaded worker processes (``workers=N``; ``SharedCluster`` keeps one for several plans), or on
+  an existing cluster (``scheduler=ADDRESS``). The results are the same either way: every run draws its
+  randomness from its own seed and key.
 """
 
 from __future__ import annotations
@@ -240,6 +241,9 @@ class Execution:
     show_progress: bool = True
     checkpoint_seconds: float = 300.0
     log: Callable[[str], Any] = field(default=lambda message: print(message, file=sys.stderr))
+    # a LocalCluster shared by several plans (``python -m demos all``), started when a plan first has runs to
+    # compute; wins over ``workers``, and ``execute`` leaves it running for the next plan
+    shared: SharedCluster | None = None
 
 
 def execute(demo: str, plan: Sequence[Run], settings: Any, seeds: Iterable[int], how: Execution
@@ -276,7 +280,7 @@ def execute(demo: str, plan: Sequence[Run], settings: Any, seeds: Iterable[int],
         bar.set_postfix_str(f"cached {counts['cached']}, last: {run.key} (seed {seed}) {seconds:.0f} s")
 
     try:
-        if how.workers is None and how.scheduler is None:
+        if how.workers is None and how.scheduler is None and how.shared is None:
             global _inner_progress
             _inner_progress = how.show_progress
             for run, seed in missing:
@@ -327,6 +331,45 @@ def local_cluster(workers: int):
             os.environ["MALLOC_TRIM_THRESHOLD_"] = inherited
 
 
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the OS tells it, else every core)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS and Windows have no sched_getaffinity
+        return os.cpu_count() or 1
+
+
+def dask_installed() -> bool:
+    """Whether ``dask.distributed`` can be imported (the ``cluster`` extra), without importing it."""
+    import importlib.util
+
+    return importlib.util.find_spec("distributed") is not None
+
+
+class SharedCluster:
+    """One ``local_cluster(workers)`` for several plans in a row, started on first use (a plan whose runs are
+    all cached starts nothing) and closed by ``close()``: ``python -m demos all`` pays for the workers'
+    start and their imports once, not once a demo."""
+
+    def __init__(self, workers: int):
+        self.workers, self._cluster = workers, None
+
+    @property
+    def address(self) -> str:
+        if self._cluster is None:
+            self._cluster = local_cluster(self.workers)
+        return self._cluster.scheduler_address
+
+    @property
+    def started(self) -> bool:
+        return self._cluster is not None
+
+    def close(self) -> None:
+        if self._cluster is not None:
+            self._cluster.close()
+            self._cluster = None
+
+
 def _execute_on_dask(missing, settings, cache: ResultCache, how: Execution, finish) -> None:
     """Submit every missing run; cache each result as soon as it arrives (so an interruption loses only
     the runs in flight)."""
@@ -335,7 +378,9 @@ def _execute_on_dask(missing, settings, cache: ResultCache, how: Execution, fini
     except ImportError:
         raise ClusterError("--workers/--scheduler need Dask: pip install 'tinygrad_cg[cluster]'") from None
 
-    if how.scheduler is not None:
+    if how.shared is not None:
+        client, cluster = Client(how.shared.address), None
+    elif how.scheduler is not None:
         try:
             client, cluster = Client(how.scheduler, timeout=CONNECT_SECONDS), None
         except (OSError, ValueError, TypeError) as exc:  # timed out, refused, or not an address at all

@@ -355,3 +355,71 @@ def test_a_paper_plan_says_how_long_it_takes_before_it_starts():
     assert plan_time(optimizers_demo, "paper") == ("paper plan, estimated ~15 s a seed on 2 cores; --quick runs "
                                                    "the minutes-long plan")
     assert plan_time(optimizers_demo, "quick") == "quick plan, estimated ~3 s on 2 cores"
+
+
+# --- where a command line's runs go by default ------------------------------------------------------
+
+def parsed(*flags: str):
+    parser = common.standard_parser(optimizers_demo.__doc__, prog="python -m demos optimizers")
+    return parser, parser.parse_args(["--quick", *flags])
+
+
+@pytest.mark.parametrize("cores,dask,expected", [(2, True, 2), (16, True, common.MAX_DEFAULT_WORKERS),
+                                                 (1, True, None), (2, False, None)])
+def test_by_default_a_command_line_uses_a_worker_a_core_where_dask_is_installed(monkeypatch, cores, dask,
+                                                                                 expected):
+    monkeypatch.setattr(runner, "usable_cores", lambda: cores)
+    monkeypatch.setattr(runner, "dask_installed", lambda: dask)
+    assert common.run_options(parsed()[1])["workers"] == expected
+    assert common.run_options(parsed("--in-process")[1])["workers"] is None
+    assert common.run_options(parsed("--workers", "3")[1])["workers"] == 3
+    assert common.run_options(parsed("--scheduler", "tcp://127.0.0.1:1")[1])["workers"] is None
+    line = common.where_runs_go(common.run_options(parsed()[1]))
+    if expected:
+        assert line.startswith(f"runs: on a Dask LocalCluster of {expected} single-threaded workers")
+    elif cores > 1:  # Dask missing: say how to use the cores
+        assert "pip install 'tinygrad_cg[cluster]'" in line and f"the {cores} cores" in line
+
+
+def test_in_process_and_workers_together_are_a_usage_error(capsys):
+    parser = common.standard_parser(optimizers_demo.__doc__, prog="python -m demos optimizers")
+    with pytest.raises(SystemExit) as exit_:
+        parser.parse_args(["--in-process", "--workers", "2"])
+    assert exit_.value.code == 2 and "not allowed with argument" in capsys.readouterr().err
+
+
+def test_a_shared_cluster_starts_once_for_several_plans_and_not_at_all_when_all_is_cached(tmp_path, monkeypatch):
+    pytest.importorskip("dask.distributed")
+    starts = []
+    real = runner.local_cluster
+    monkeypatch.setattr(runner, "local_cluster", lambda workers: starts.append(workers) or real(workers))
+    cached = runner.SharedCluster(2)
+    run_toy(tmp_path / "a")  # in-process: fills a's cache
+    _, counts = run_toy(tmp_path / "a", shared=cached)
+    assert tally(counts) == {"cached": 3, "computed": 0} and not cached.started and starts == []
+    shared = runner.SharedCluster(2)
+    try:
+        in_process, _ = run_toy(tmp_path / "b")
+        first, counts = run_toy(tmp_path / "c", shared=shared)
+        assert tally(counts) == {"cached": 0, "computed": 3} and shared.started
+        second, _ = run_toy(tmp_path / "d", shared=shared)
+        assert starts == [2]  # the second plan found the cluster running
+        assert_same(first, in_process)
+        assert_same(second, in_process)
+    finally:
+        shared.close()
+    assert not shared.started
+
+
+def test_the_command_line_runs_on_a_worker_a_core_by_default(tmp_path, capsys, monkeypatch):
+    pytest.importorskip("dask.distributed")
+    from demos.__main__ import main
+
+    monkeypatch.setattr(runner, "usable_cores", lambda: 2)
+    assert main(["optimizers", "--quick", "--out", str(tmp_path), "--no-progress"]) == 0
+    err = capsys.readouterr().err
+    assert "runs: on a Dask LocalCluster of 2 single-threaded workers" in err
+    assert main(["optimizers", "--quick", "--out", str(tmp_path / "here"), "--no-progress", "--in-process"]) == 0
+    assert "runs: in this process" in capsys.readouterr().err
+    assert (tmp_path / "report.md").read_text().split("Ran in")[0] == \
+        (tmp_path / "here" / "report.md").read_text().split("Ran in")[0]
