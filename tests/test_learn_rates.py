@@ -151,3 +151,38 @@ def test_cross_check_resumes_from_a_checkpoint_with_the_same_numbers(tmp_path):
     resumed = crosscheck.train(2, 3, checkpoint=Checkpoint(tmp_path / "state.npz"), **kwargs)
     np.testing.assert_array_equal(resumed["iterations"], whole["iterations"])
     np.testing.assert_array_equal(resumed["accuracy"], whole["accuracy"])
+
+
+def test_on_a_cluster_the_groups_of_a_stage_run_at_once_and_in_process_one_after_another(tmp_path, monkeypatch):
+    import threading
+
+    sys.path.insert(0, str(ROOT / "docs" / "results"))
+    script = importlib.import_module("e2e_learn_rates")
+    groups = [study.Group("ours", 3, 300, 5), study.Group("torch", 3, 300, 3)]
+    monkeypatch.setattr(study, "STAGES", {**study.STAGES, "paper": groups})
+
+    class FakeCluster:
+        scheduler_address, closed = "tcp://127.0.0.1:1", False
+
+        def close(self):
+            FakeCluster.closed = True
+
+    monkeypatch.setattr(script.runner, "local_cluster", lambda workers: FakeCluster())
+    both_submitted = threading.Barrier(2, timeout=10)  # broken (an error) unless the two groups overlap
+    calls = []
+
+    def execute(demo, plan, settings, seeds, how, wait=True):
+        calls.append((tuple(run.key for run in plan), len(seeds), how.scheduler))
+        if wait:
+            both_submitted.wait()
+        return {}, {"computed": len(plan) * len(seeds), "cached": 0}
+
+    monkeypatch.setattr(script.runner, "execute", execute)
+    script.run_stage("paper", tmp_path, workers=2)
+    assert sorted(calls) == [(("ours k=3 budget=300 adam=tensorflow",), 5, "tcp://127.0.0.1:1"),
+                             (("torch k=3 budget=300 adam=tensorflow",), 3, "tcp://127.0.0.1:1")]
+    assert FakeCluster.closed
+    calls.clear()
+    monkeypatch.setattr(script.runner, "execute", lambda *args: execute(*args, wait=False))
+    script.run_stage("paper", tmp_path, workers=0)
+    assert [(keys[0].split()[0], n, address) for keys, n, address in calls] == [("ours", 5, None), ("torch", 3, None)]
