@@ -30,6 +30,8 @@ import sys
 import time
 from pathlib import Path
 
+from common import training_step  # benchmarks/common.py: this script's folder is on sys.path
+
 HERE = Path(__file__).resolve().parent
 LOADS = {
     "spinner": "import time\nend = time.time() + {seconds}\nwhile time.time() < end: pass",
@@ -80,12 +82,7 @@ def ours_mlp(which: str):
            "depth": lambda v: optim.Momentum(v, lr=0.01, momentum=0.9)}[which](graph.variables)
     feed = {"x": X, "y": Y}
 
-    def step():
-        graph.forward(feed)
-        graph.backward()
-        opt.step()
-
-    return step
+    return training_step(graph, opt, feed)
 
 
 def torch_mlp(which: str):
@@ -127,12 +124,7 @@ def ours_lenet():
     opt = optim.SGD(graph.variables, lr=0.01)
     feed = {"x": rng.random(size=(40, 1, 28, 28)).astype(np.float32), "labels": rng.integers(0, 10, size=40)}
 
-    def step():
-        graph.forward(feed)
-        graph.backward()
-        opt.step()
-
-    return step
+    return training_step(graph, opt, feed)
 
 
 def torch_lenet():

@@ -72,6 +72,17 @@ def median_times(fns: dict[str, Callable[[], object]], rounds: int = 15, block: 
     return {name: sorted(v)[len(v) // 2] for name, v in samples.items()}
 
 
+def training_step(graph, optimizer, feed: dict) -> Callable[[], None]:
+    """One training step of a tinygrad_cg graph as a benchmark times it: forward on ``feed``, backward, update."""
+
+    def step() -> None:
+        graph.forward(feed)
+        graph.backward()
+        optimizer.step()
+
+    return step
+
+
 def torch_or_none():
     """torch with as many threads as ``pin_threads`` gave the BLAS (``OMP_NUM_THREADS``, 2 unless set), or None."""
     try:

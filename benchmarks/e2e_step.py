@@ -20,7 +20,7 @@ Run: python benchmarks/e2e_step.py  [--ks 1 4] [--threads 2] [--kernels both|as-
 """
 
 from common import (child_main, kernel_sets, median_times, pin_threads, set_threads_for_children,  # noqa: I001
-                    time_in_processes, torch_or_none)
+                    time_in_processes, torch_or_none, training_step)
 
 pin_threads()
 
@@ -61,12 +61,7 @@ def ours(k: int, build=e2e_networks.build_tuple_net):
     opt = optim.Adam(graph.variables, lr=1e-3, **e2e_networks.ADAM)
     feed = e2e_networks.tuple_feed(k, BATCH, np.random.default_rng(1))
 
-    def step():
-        graph.forward(feed)
-        graph.backward()
-        opt.step()
-
-    return step
+    return training_step(graph, opt, feed)
 
 
 def pytorch(torch, k: int, channels_last: bool = False):

@@ -11,7 +11,7 @@ Run: python benchmarks/parity_step.py [--processes 3] [--steps 2000] [--kernels 
 """
 
 from common import (child_main, kernel_sets, median_times, pin_threads, time_in_processes,  # noqa: I001
-                    torch_or_none)
+                    torch_or_none, training_step)
 
 pin_threads()
 
@@ -43,12 +43,7 @@ def ours():
     opt = optim.SGD(graph.variables, lr=LR)
     feed = {"x": X, "y": Y}
 
-    def step():
-        graph.forward(feed)
-        graph.backward()
-        opt.step()
-
-    return step
+    return training_step(graph, opt, feed)
 
 
 def by_hand():
