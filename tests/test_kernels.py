@@ -90,8 +90,8 @@ def test_pooling_kernels_agree(n, c, k, stride, oh, ow, seed, integers):
 
 @pytest.mark.parametrize("size", [7, 8])
 def test_max_pool_2x2_fast_path_agrees_with_the_reference(size):
-    """k = stride = 2 takes an unrolled Numba kernel: same maxima, same (first) winners on ties, and the
-    floor rule on odd sizes."""
+    """k = stride = 2 takes unrolled Numba kernels: same maxima, same (first) winners on ties, the floor rule on
+    odd sizes, and backward the very same numbers, into a fresh array or added into one."""
     rng = np.random.default_rng(size)
     for x in (rng.normal(size=(3, 2, size, size)).astype(np.float32),
               rng.integers(0, 3, size=(3, 2, size, size)).astype(np.float64)):
@@ -99,6 +99,17 @@ def test_max_pool_2x2_fast_path_agrees_with_the_reference(size):
         out_n, arg_n = N.maxpool_forward(x, 2, 2)
         np.testing.assert_array_equal(out_n, out_r)
         np.testing.assert_array_equal(arg_n, arg_r)
+        delta = rng.normal(size=out_r.shape).astype(x.dtype)
+        np.testing.assert_array_equal(N.maxpool_backward(delta, arg_n, x.shape, 2, 2),
+                                      R.maxpool_backward(delta, arg_r, x.shape, 2, 2))
+        before = rng.normal(size=x.shape).astype(x.dtype)
+        into = before.copy()
+        N.maxpool_backward(delta, arg_n, x.shape, 2, 2, add_to=into)
+        np.testing.assert_array_equal(into, before + R.maxpool_backward(delta, arg_r, x.shape, 2, 2))
+        # a fresh gradient overwrites whatever the memory held, the row and column in no window too
+        garbage = np.full(x.shape, np.nan, dtype=x.dtype)
+        N._maxpool2_backward(delta, arg_n, garbage, True)
+        np.testing.assert_array_equal(garbage, R.maxpool_backward(delta, arg_r, x.shape, 2, 2))
 
 
 def test_max_pool_ties_go_to_the_first_maximum():

@@ -132,6 +132,29 @@ def _maxpool_backward(delta, argmax, k, stride, grad, clear):
 
 
 @jit
+def _maxpool2_backward(delta, argmax, grad, clear):
+    """_maxpool_backward for k = stride = 2, 2x faster (benchmarks/kernels.py): the window's row and column
+    from the argmax's bits instead of a division by k, and (``clear``) the window's two rows zeroed in the same
+    sweep instead of in a pass of their own. The same values: each entry gets its one delta added to 0 (or to
+    what was there), as windows do not overlap."""
+    n, c, oh, ow = delta.shape
+    h, w = grad.shape[2], grad.shape[3]
+    for b in prange(n):
+        for ch in range(c):
+            plane = grad[b, ch]
+            if clear and (h > 2 * oh or w > 2 * ow):  # odd sizes: the last row / column is in no window
+                plane[2 * oh:, :] = 0
+                plane[:, 2 * ow:] = 0
+            for oy in range(oh):
+                if clear:
+                    plane[2 * oy, :2 * ow] = 0
+                    plane[2 * oy + 1, :2 * ow] = 0
+                for ox in range(ow):
+                    where = argmax[b, ch, oy, ox]
+                    plane[2 * oy + (where >> 1), 2 * ox + (where & 1)] += delta[b, ch, oy, ox]
+
+
+@jit
 def _avgpool_forward(x, k, stride, oh, ow, out):
     n, c = x.shape[0], x.shape[1]
     scale = 1.0 / (k * k)
@@ -238,9 +261,14 @@ def maxpool_forward(x, k, stride):
 def maxpool_backward(delta, argmax, x_shape, k, stride, add_to=None):
     grad = np.empty(x_shape, dtype=delta.dtype) if add_to is None else add_to
     delta = np.ascontiguousarray(delta)
-    threads.map_parts(lambda start, stop: _maxpool_backward(delta[start:stop], argmax[start:stop], k, stride,
-                                                            grad[start:stop], add_to is None),
-                      len(delta), threads.min_items(grad[0].nbytes))
+
+    def part(start, stop):
+        if k == stride == 2:
+            _maxpool2_backward(delta[start:stop], argmax[start:stop], grad[start:stop], add_to is None)
+        else:
+            _maxpool_backward(delta[start:stop], argmax[start:stop], k, stride, grad[start:stop], add_to is None)
+
+    threads.map_parts(part, len(delta), threads.min_items(grad[0].nbytes))
     return grad
 
 
