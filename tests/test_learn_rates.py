@@ -72,6 +72,53 @@ def test_our_training_stops_once_learned():
     np.testing.assert_array_equal(full["accuracy"][:3], stopped["accuracy"])
 
 
+def test_a_study_run_that_is_not_stopped_is_the_paper_plans_run_to_the_bit():
+    """What lets ``e2e_learn_rates.py --adopt-into`` store a study run as the paper plan's: same seed, same
+    curve, when the study's evaluation and budget are the plan's."""
+    from demos import e2e_vs_decomposition as demo
+
+    rates = study.RateSettings(eval_every=3, test_tuples=12)
+    plan = study.ours_plan(rates, 6, "tensorflow")
+    assert study.same_training(plan, demo.PAPER) is False  # another budget and evaluation
+    assert study.same_training(dataclasses.replace(demo.PAPER, iterations=6, eval_every=3, test_tuples=12), plan)
+    ours = study.ours_run(rates, seed=1, k=2, budget=6)
+    paper = demo.train_run(plan, 1, 2, "end-to-end")
+    assert ours["learned_at"] == -1 and ours["last_iteration"] == 6
+    np.testing.assert_array_equal(ours["iterations"], paper["iterations"])
+    np.testing.assert_array_equal(ours["accuracy"], paper["accuracy"])
+
+
+def test_adopt_stores_only_whole_budget_runs_as_the_paper_plans(tmp_path, monkeypatch):
+    sys.path.insert(0, str(ROOT / "docs" / "results"))
+    script = importlib.import_module("e2e_learn_rates")
+    from demos import e2e_vs_decomposition as demo
+    from demos import runner
+
+    group = study.Group("ours", 2, 300, 3)
+    monkeypatch.setattr(study, "STAGES", {"protocol": [], "ablation": [], "paper": [group, study.Group("ours", 3, 999,
+                                                                                                         1)]})
+    paper = dataclasses.replace(demo.PAPER, iterations=300)
+    store = script.cache(tmp_path / "study")
+    whole = study.summarize([0, 100, 200, 300], [0.5, 0.52, 0.5, 0.51], 7.0, 300)
+    store.save(group.run(), 0, whole, 11.0)
+    store.save(group.run(), 1, study.summarize([0, 100, 200, 300], [0.5, 0.9, 0.9, 0.9], 5.0, 300)
+               | {"last_iteration": 300}, 9.0)  # learned at its last evaluation: ran the whole budget all the same
+    store.save(group.run(), 2, study.summarize([0, 100, 200], [0.9, 0.9, 0.9], 2.0, 300), 3.0)  # stopped early
+    lines = script.adopt(tmp_path / "study", tmp_path / "paper", seeds=3, paper=paper)
+    assert lines == ["k = 2, seed 0: adopted (ran all 300 iterations)", "k = 2, seed 1: adopted (ran all 300 "
+                     "iterations)", "k = 2, seed 2: stopped once learned at 200; the paper plan computes it"]
+    target = runner.ResultCache(tmp_path / "paper" / "runs", "e2e_vs_decomposition", paper)
+    run = next(r for r in demo.plan(paper) if r.key == "train k=2 end-to-end")
+    adopted = target.load(run, 0)
+    np.testing.assert_array_equal(adopted["accuracy"], whole["accuracy"])
+    assert adopted["step_seconds"] == 7.0 and "paper stage" in adopted["computed_as"]
+    assert target.recorded_seconds(run, 0) == 11.0 and target.load(run, 2) is None
+    assert script.adopt(tmp_path / "study", tmp_path / "paper", seeds=1, paper=paper) == [
+        "k = 2, seed 0: the paper plan has it already"]
+    # a plan that trains otherwise (here: evaluated on other tuples) adopts nothing
+    assert script.adopt(tmp_path / "study", tmp_path / "other", 3, dataclasses.replace(paper, test_tuples=50)) == []
+
+
 # --- the PyTorch transliteration ------------------------------------------------------------------------
 
 def authors_image(theta: float, centre: np.ndarray, length: float) -> np.ndarray:

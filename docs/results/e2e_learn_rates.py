@@ -3,6 +3,7 @@
     python docs/results/e2e_learn_rates.py --stage protocol --workers 2
     python docs/results/e2e_learn_rates.py --stage paper --workers 2      # hours; resumable
     python docs/results/e2e_learn_rates.py --report-only                  # redraw from the cache
+    python docs/results/e2e_learn_rates.py --adopt-into docs/results/e2e_vs_decomposition_paper --seeds 3
 
 Runs go through the demos' runner (``demos.runner``): a Dask LocalCluster of single-threaded workers, each
 finished run cached under ``<out>/runs/e2e_learn_rates/`` and every long run checkpointed there every few
@@ -41,6 +42,7 @@ import numpy as np  # noqa: E402
 from demos import runner  # noqa: E402
 
 DEMO = "e2e_learn_rates"
+DEMO_PAPER = "e2e_vs_decomposition"  # the demo whose paper plan draws Figure 3
 DEFAULT_OUT = HERE / "e2e_learn_rates"
 SETTINGS = study.RateSettings()
 
@@ -80,6 +82,45 @@ def run_stage(stage: str, out: Path, workers: int) -> None:
     finally:
         if cluster is not None:
             cluster.close()
+
+
+def adopt(out: Path, paper_out: Path, seeds: int, paper=None) -> list[str]:
+    """Store the runs of ours at paper scale that ran the whole budget as the paper plan's own end-to-end runs.
+
+    ``learn_rates.ours_run`` calls the demo's ``train`` with the paper plan's settings, seed, weights, batches
+    and held-out tuples (``tests/test_learn_rates.py`` checks the two curves equal to the bit); it only stops
+    once learned. A run that did not stop early is therefore the paper plan's run of that seed, and Figure 3
+    need not compute it again (at k = 2 and 3 that is 2.3 h of 2 workers for seeds 0-2). A run that stopped
+    early is left for the paper plan to compute. Each adopted result says where it came from
+    (``computed_as``). Returns one line per (k, seed)."""
+    from demos import e2e_vs_decomposition as demo
+
+    paper = paper or demo.PAPER
+    target = runner.ResultCache(paper_out / "runs", DEMO_PAPER, paper, report=lambda m: print(m, file=sys.stderr))
+    plan = {run.key: run for run in demo.plan(paper)}
+    store, lines = cache(out), []
+    for group in study.STAGES["paper"]:
+        if group.implementation != "ours" or not study.same_training(study.ours_plan(SETTINGS, group.budget,
+                                                                                      group.adam), paper):
+            continue  # not the paper plan's training (another budget, Adam form or evaluation)
+        paper_run = plan.get(demo.train_key(group.k, "end-to-end"))
+        for seed in range(min(seeds, group.seeds)) if paper_run else ():
+            where = f"k = {group.k}, seed {seed}"
+            result = store.load(group.run(), seed)
+            if target.load(paper_run, seed) is not None:
+                lines.append(f"{where}: the paper plan has it already")
+            elif result is None:
+                lines.append(f"{where}: not finished in the study")
+            elif result["last_iteration"] < paper.iterations:
+                lines.append(f"{where}: stopped once learned at {result['last_iteration']:,}; the paper plan "
+                             "computes it")
+            else:
+                adopted = dict(iterations=result["iterations"], accuracy=result["accuracy"],
+                               step_seconds=result["step_seconds"],
+                               computed_as=f"docs/results/e2e_learn_rates.py, paper stage, {group.key}, seed {seed}")
+                target.save(paper_run, seed, adopted, store.recorded_seconds(group.run(), seed))
+                lines.append(f"{where}: adopted (ran all {paper.iterations:,} iterations)")
+    return lines
 
 
 def collect(out: Path) -> tuple[dict, dict]:
@@ -196,7 +237,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2, help="Dask worker processes (0: in this process)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="the folder of the cache and the report")
     parser.add_argument("--report-only", action="store_true", help="compute nothing; draw from the cache")
+    parser.add_argument("--adopt-into", type=Path, default=None, metavar="PAPER_OUT",
+                        help="store ours' paper-stage runs that ran the whole budget as the paper plan's own "
+                             "end-to-end runs under PAPER_OUT (the --out of python -m demos e2e_vs_decomposition), "
+                             "seeds 0..--seeds-1, then stop")
+    parser.add_argument("--seeds", type=int, default=3, help="with --adopt-into: how many seeds (default 3)")
     args = parser.parse_args(argv)
+    if args.adopt_into is not None:
+        print("\n".join(adopt(args.out, args.adopt_into, args.seeds)))
+        return 0
     if not args.report_only:
         for stage in args.stage:
             run_stage(stage, args.out, args.workers)

@@ -55,17 +55,33 @@ def summarize(iterations, accuracy, step_seconds: float, budget: int, level: flo
 
 # --- the runs (module-level: Dask ships them to its workers) ----------------------------------------
 
+# what ``demos.e2e_vs_decomposition.train`` reads of its settings, with the held-out set's size: two plans that
+# agree on these train end-to-end identically (same seed: same weights, batches, held-out tuples)
+TRAINING_FIELDS = ("batch", "lr", "adam_eps_form", "conv_init", "iterations", "eval_every", "test_tuples")
+
+
+def ours_plan(settings: RateSettings, budget: int, adam: str):
+    """The demo's paper plan with this study's budget, Adam form and evaluation (``ours_run`` trains with it)."""
+    from demos.e2e_settings import PAPER
+
+    return dataclasses.replace(PAPER, iterations=budget, adam_eps_form=adam, eval_every=settings.eval_every,
+                               test_tuples=settings.test_tuples, conv_init="orig")
+
+
+def same_training(a, b) -> bool:
+    """Whether two e2e ``Settings`` train end-to-end identically (``TRAINING_FIELDS``)."""
+    return all(getattr(a, name) == getattr(b, name) for name in TRAINING_FIELDS)
+
+
 def ours_run(settings: RateSettings, seed: int, k: int, budget: int, adam: str = "tensorflow",
              checkpoint=None) -> dict:
     """This project's end-to-end training (the paper plan's network, data, init and evaluation), stopped
     once learned. Seed s draws the same weights, batches and held-out tuples as the demo's seed s."""
     from demos.e2e_networks import tuple_feed
-    from demos.e2e_settings import PAPER
     from demos.e2e_vs_decomposition import train
     from demos.runner import NO_CHECKPOINT
 
-    plan = dataclasses.replace(PAPER, iterations=budget, adam_eps_form=adam, eval_every=settings.eval_every,
-                               test_tuples=settings.test_tuples, conv_init="orig")
+    plan = ours_plan(settings, budget, adam)
     test = tuple_feed(k, plan.test_tuples, np.random.default_rng([seed, 3, k]), with_labels=False)
     result = train("end-to-end", k, plan, seed, test, False, checkpoint or NO_CHECKPOINT,
                    until_learned=(settings.level, settings.consecutive))
