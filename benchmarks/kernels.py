@@ -56,6 +56,18 @@ for shape in ((40, 20, 24, 24), (64, 16, 28, 28), (200, 16, 14, 14)):
     print(f"  x {shape}: {1e3 * times['general']:.2f} -> {1e3 * times['unrolled']:.2f} ms "
           f"({times['general'] / times['unrolled']:.1f}x)")
 
+print("\nmax-pool 2x2 backward, added into a delta: the k = stride = 2 kernel vs the general Numba loop")
+for shape in ((40, 20, 24, 24), (64, 16, 28, 28), (800, 16, 28, 28)):
+    x = rng.random(shape, dtype=np.float32)
+    _, arg = N.maxpool_forward(x, 2, 2)
+    d, grad = rng.random(arg.shape, dtype=np.float32), np.zeros(shape, np.float32)
+    times = median_times({
+        "general": lambda d=d, arg=arg, grad=grad: NK._maxpool_backward(d, arg, 2, 2, grad, False),
+        "unrolled": lambda d=d, arg=arg, grad=grad: NK._maxpool2_backward(d, arg, grad, False),
+    }, rounds=9, block=10)
+    print(f"  x {shape}: {1e3 * times['general']:.2f} -> {1e3 * times['unrolled']:.2f} ms "
+          f"({times['general'] / times['unrolled']:.1f}x)")
+
 print("\nmatmul GFLOP/s: BLAS (np.matmul) vs the Numba kernel vs kernels.matmul (what the layers call)")
 shapes = {
     "parity fwd (128x30 @ 30x300)": (128, 30, 300),

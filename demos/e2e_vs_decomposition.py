@@ -230,6 +230,17 @@ def first_above(run: dict, level: float = 0.8) -> str:
     return f"{int(run['iterations'][above[0]])}" if above.size else "never"
 
 
+def provenance(runs: dict) -> str | None:
+    """A note naming the runs that another command computed and stored as this plan's (``computed_as``: the
+    paper-stage learn-rate runs that ran the whole budget, ``docs/results/e2e_learn_rates.py --adopt-into``)."""
+    adopted = [f"{key} ({run['computed_as']})" for key, run in runs.items()
+               if isinstance(run, dict) and "computed_as" in run]
+    if not adopted:
+        return None
+    return ("computed by another command, the same computation (this plan's settings, seed, weights, batches and "
+            "held-out tuples, run to the whole budget): " + "; ".join(adopted))
+
+
 def judge(settings: Settings, runs: dict, seed: int) -> DemoResult:
     result = DemoResult("e2e_vs_decomposition", "End-to-end vs decomposition (Section 3)")
     ambiguous = runs["ambiguous images"]["fraction"]
@@ -290,6 +301,8 @@ def judge(settings: Settings, runs: dict, seed: int) -> DemoResult:
                         "20,000 and 2,500 iterations, lr 0.001, 'orig'); held-out accuracy on "
                         f"{settings.test_tuples} tuples every {settings.eval_every} iterations; a curve's final "
                         "accuracy is the median of its last three evaluations")
+    if (note := provenance(runs)) is not None:
+        result.notes.append(note)
     judge_snr(settings, runs, result)
     judge_stocks(settings, runs, result)
 

@@ -214,3 +214,11 @@ def test_an_snr_not_resolved_from_zero_is_said_so_in_the_table():
 def test_the_plans_adam_is_the_authors_at_paper_scale_and_torchs_in_the_quick_plan():
     assert demo.PAPER.adam_eps_form == "tensorflow" and demo.MEDIUM.adam_eps_form == "tensorflow"
     assert demo.QUICK.adam_eps_form == "torch"  # the 30-seed sweep's plan, unchanged
+
+
+def test_runs_computed_by_another_command_are_named_in_the_report():
+    runs = {"train k=2 end-to-end": {"accuracy": np.zeros(3), "computed_as": "the learn-rate study, seed 0"},
+            "train k=1 end-to-end": {"accuracy": np.zeros(3)}, "snr": {"end-to-end|1|float64": {}}}
+    note = demo.provenance(runs)
+    assert "train k=2 end-to-end (the learn-rate study, seed 0)" in note and "k=1" not in note
+    assert demo.provenance({"train k=1 end-to-end": {"accuracy": np.zeros(3)}}) is None
