@@ -90,7 +90,7 @@ def adopt(out: Path, paper_out: Path, seeds: int, paper=None) -> list[str]:
     ``learn_rates.ours_run`` calls the demo's ``train`` with the paper plan's settings, seed, weights, batches
     and held-out tuples (``tests/test_learn_rates.py`` checks the two curves equal to the bit); it only stops
     once learned. A run that did not stop early is therefore the paper plan's run of that seed, and Figure 3
-    need not compute it again (at k = 2 and 3 that is 2.3 h of 2 workers for seeds 0-2). A run that stopped
+    need not compute it again (seeds 0-2: five runs at k = 2 and 3, ~4.2 h of one core). A run that stopped
     early is left for the paper plan to compute. Each adopted result says where it came from
     (``computed_as``). Returns one line per (k, seed)."""
     from demos import e2e_vs_decomposition as demo
